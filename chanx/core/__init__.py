@@ -1,0 +1,1 @@
+"""Framework-neutral core: decorators, compiled plans, the per-connection runtime."""

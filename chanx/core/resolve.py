@@ -1,0 +1,47 @@
+"""Resolving a consumer class's plugin choices (names or classes) through the kernel."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chanx.core.plan import ConsumerDefinitionError
+
+if TYPE_CHECKING:
+    from chanx.kernel.contracts import Formatter
+    from chanx.kernel.host import PluginHost
+
+__all__ = ["resolve_authenticator", "resolve_formatters"]
+
+
+def resolve_formatters(cls: type, host: PluginHost) -> tuple[Formatter, ...]:
+    """Instantiate the formatters `cls` selected, in order (`camelize = True` comes first)."""
+    names = list(getattr(cls, "formatters", ()) or ())
+    if isinstance(getattr(cls, "formatters", ()), str):
+        raise ConsumerDefinitionError(
+            f"{cls.__qualname__}.formatters must be a sequence of names, e.g. ('camelize',), "
+            f"not the string {cls.formatters!r}."  # type: ignore[attr-defined]
+        )
+    wheres = [f"{cls.__qualname__}.formatters"] * len(names)
+    if getattr(cls, "camelize", False) and "camelize" not in names:
+        names.insert(0, "camelize")
+        wheres.insert(0, f"{cls.__qualname__}.camelize = True")
+    instances = []
+    for name, where in zip(names, wheres, strict=True):
+        factory = host.formatters.get(name, where=where)
+        instances.append(factory())
+    return tuple(instances)
+
+
+def resolve_authenticator(cls: type, host: PluginHost) -> Any:
+    """The authenticator class `cls` selected (looked up by name if it is a string)."""
+    choice = getattr(cls, "authenticator_class", None)
+    if choice is None:
+        return None
+    if isinstance(choice, str):
+        return host.authenticators.get(choice, where=f"{cls.__qualname__}.authenticator_class")
+    if not callable(choice) or not hasattr(choice, "authenticate"):
+        raise ConsumerDefinitionError(
+            f"{cls.__qualname__}.authenticator_class = {choice!r}: expected a BaseAuthenticator "
+            f"subclass or the name of a registered authenticator."
+        )
+    return choice

@@ -1,0 +1,1 @@
+"""Starlette / FastAPI adapter (`pip install "chanx[starlette]"` or `"chanx[fastapi]"`)."""

@@ -1,0 +1,164 @@
+"""`AsyncJsonWebsocketConsumer` for Starlette, FastAPI and other ASGI frameworks.
+
+Mount a consumer with `WebSocketRoute("/ws/{room}", ChatConsumer.as_asgi())` (Starlette) or
+`app.add_api_websocket_route("/ws/{room}", ChatConsumer.as_asgi())` (FastAPI). The adapter
+only moves frames: it accepts the socket, feeds client frames in arrival order to one worker
+through a bounded queue, serves channel-layer messages concurrently, and cancels whatever is
+still running when the client leaves. Everything else is the shared runtime in
+`chanx.core.consumer`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from chanx.core.close_codes import CloseCode
+from chanx.core.consumer import BaseConsumer, ConnectionState, EventT
+
+__all__ = ["AsyncJsonWebsocketConsumer", "ConsumerApp"]
+
+_PLAN_ATTRIBUTES = frozenset(
+    {
+        "formatters",
+        "camelize",
+        "discriminator_field",
+        "authenticator_class",
+        "passthrough_events",
+        "passthrough_method_prefix",
+    }
+)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class AsyncJsonWebsocketConsumer(BaseConsumer[EventT], abstract=True):
+    """Base class of chanx consumers on Starlette / FastAPI (see `BaseConsumer`)."""
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        super().__init__(scope)
+        self._receive = receive
+        self._send = send
+
+    @classmethod
+    def as_asgi(cls, **initkwargs: Any) -> ConsumerApp:
+        """An ASGI application serving this consumer; each connection gets an instance.
+
+        Args:
+            **initkwargs: Class attributes to override for connections of this route
+                (for example `send_completion=True`). Unknown names are an error.
+        """
+        for key in initkwargs:
+            if key in _PLAN_ATTRIBUTES:
+                raise TypeError(
+                    f"{cls.__qualname__}.as_asgi({key}=...): {key} shapes the compiled plan; "
+                    f"set it on a subclass instead."
+                )
+            if not hasattr(cls, key):
+                raise TypeError(
+                    f"{cls.__qualname__}.as_asgi() got {key!r}, which is not an attribute of "
+                    f"the class."
+                )
+
+        return ConsumerApp(cls, initkwargs)
+
+    async def _transport_send(self, frame: str) -> None:
+        await self._send({"type": "websocket.send", "text": frame})
+
+    async def _transport_close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self._send({"type": "websocket.close", "code": code, "reason": reason})
+
+    async def _serve(self) -> None:
+        message = await self._receive()
+        if message["type"] != "websocket.connect":
+            return
+        await self._send({"type": "websocket.accept"})
+        code: int = CloseCode.NORMAL
+        tasks: list[asyncio.Task[None]] = []
+        queue: asyncio.Queue[Message] = asyncio.Queue(self.max_pending_frames)
+        try:
+            if not await self._on_connected():
+                await self._drain_until_disconnect()
+                return
+            tasks.append(asyncio.create_task(self._client_worker(queue)))
+            if self.channel_layer is not None and self.channel_name:
+                tasks.append(asyncio.create_task(self._layer_worker()))
+            code = await self._read_client(queue)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await self._on_disconnected(code)
+
+    async def _read_client(self, queue: asyncio.Queue[Message]) -> int:
+        """Read frames until the client leaves; return the close code."""
+        while True:
+            message = await self._receive()
+            kind = message["type"]
+            if kind == "websocket.receive":
+                if self.state is not ConnectionState.OPEN:
+                    continue
+                try:
+                    queue.put_nowait(message)
+                except asyncio.QueueFull:
+                    await self.close(CloseCode.RATE_LIMITED, "too many pending frames")
+            elif kind == "websocket.disconnect":
+                return int(message.get("code", CloseCode.NORMAL))
+
+    async def _drain_until_disconnect(self) -> None:
+        while (await self._receive())["type"] != "websocket.disconnect":
+            pass
+
+    async def _client_worker(self, queue: asyncio.Queue[Message]) -> None:
+        while True:
+            message = await queue.get()
+            text = message.get("text")
+            if text is not None:
+                await self._on_client_text(text)
+            else:
+                await self._on_client_binary(message.get("bytes") or b"")
+
+    async def _layer_worker(self) -> None:
+        layer = self.channel_layer
+        assert layer is not None
+        while True:
+            await self._on_layer_message(await layer.receive(self.channel_name))
+
+
+class ConsumerApp:
+    """The ASGI application `as_asgi()` returns: one consumer instance per connection.
+
+    It is a callable object rather than a function because Starlette's `WebSocketRoute`
+    treats plain functions as `websocket_session` endpoints.
+
+    Attributes:
+        consumer_class: The consumer class served.
+        consumer_initkwargs: Attribute overrides applied to every instance.
+    """
+
+    __slots__ = ("consumer_class", "consumer_initkwargs")
+
+    def __init__(
+        self, consumer_class: type[AsyncJsonWebsocketConsumer[Any]], initkwargs: dict[str, Any]
+    ) -> None:
+        self.consumer_class = consumer_class
+        self.consumer_initkwargs = initkwargs
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            raise RuntimeError(
+                f"{self.consumer_class.__qualname__} serves WebSocket connections; it got an "
+                f"ASGI {scope['type']!r} scope. Mount it with WebSocketRoute."
+            )
+        consumer = self.consumer_class(scope, receive, send)
+        for key, value in self.consumer_initkwargs.items():
+            setattr(consumer, key, list(value) if isinstance(value, list) else value)
+        await consumer._serve()

@@ -1,0 +1,75 @@
+"""`BaseMessage`, the root of every chanx message and event.
+
+A concrete message names its discriminator value with a `Literal` field (by default `action`);
+that literal is what routes a frame to its handler. A subclass without one is rejected when
+it is defined, unless it is declared abstract (`class RoomMessage(BaseMessage, abstract=True)`)
+to share fields or configuration between concrete messages.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any, ClassVar, Literal, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["BaseChannelEvent", "BaseMessage", "discriminator_values"]
+
+
+class BaseMessage(BaseModel):
+    """Base class for messages from clients, replies to them, and channel-layer events.
+
+    Class attributes:
+        discriminator_field: the field whose `Literal` value identifies the message
+            (`"action"` by default). A consumer routes on its own `discriminator_field`, which
+            must match the field its messages declare.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    discriminator_field: ClassVar[str] = "action"
+    __chanx_abstract__: ClassVar[bool] = True
+
+    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
+        cls.__chanx_abstract__ = abstract
+        super().__init_subclass__(**kwargs)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**{k: v for k, v in kwargs.items() if k != "abstract"})
+        if cls.__chanx_abstract__:
+            return
+        field = cls.discriminator_field
+        info = cls.model_fields.get(field)
+        if info is None or not discriminator_values(info.annotation):
+            raise TypeError(
+                f"{cls.__module__}.{cls.__qualname__} needs a Literal discriminator: declare "
+                f'`{field}: Literal["<name>"] = "<name>"` so chanx can route it, or define '
+                f"the class with `abstract=True` if it is only a base for other messages."
+            )
+
+
+class BaseChannelEvent(BaseMessage, abstract=True):
+    """Base for channel-layer events that name their handler in a `handler` literal field.
+
+    An alternative spelling some projects use for events; routing works the same way as for
+    `BaseMessage` subclasses, only on the `handler` field.
+    """
+
+    discriminator_field: ClassVar[str] = "handler"
+
+
+def discriminator_values(annotation: Any) -> tuple[str, ...]:
+    """The string values of a `Literal[...]` annotation (through `Annotated`), else `()`."""
+    origin = get_origin(annotation)
+    if origin is typing.Annotated:
+        return discriminator_values(get_args(annotation)[0])
+    if origin is Literal:
+        values = get_args(annotation)
+        if values and all(isinstance(v, str) for v in values):
+            return tuple(values)
+        return ()
+    if origin in (typing.Union, types.UnionType):
+        return ()
+    return ()
