@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chanx.core.plan import ConsumerDefinitionError
+from chanx.kernel.errors import ComponentNotFoundError
 
 if TYPE_CHECKING:
     from chanx.kernel.contracts import Formatter
@@ -21,13 +22,16 @@ def resolve_formatters(cls: type, host: PluginHost) -> tuple[Formatter, ...]:
             f"{cls.__qualname__}.formatters must be a sequence of names, e.g. ('camelize',), "
             f"not the string {cls.formatters!r}."  # type: ignore[attr-defined]
         )
-    wheres = [f"{cls.__qualname__}.formatters"] * len(names)
-    if getattr(cls, "camelize", False) and "camelize" not in names:
-        names.insert(0, "camelize")
-        wheres.insert(0, f"{cls.__qualname__}.camelize = True")
     instances = []
-    for name, where in zip(names, wheres, strict=True):
-        factory = host.formatters.get(name, where=where)
+    if getattr(cls, "camelize", False) and "camelize" not in names:
+        try:
+            instances.append(host.formatters.get("camelize")())
+        except ComponentNotFoundError as exc:
+            raise ComponentNotFoundError(
+                f"{cls.__name__}.camelize = True: {exc}", kind=exc.kind, name=exc.name
+            ) from None
+    for name in names:
+        factory = host.formatters.get(name, where=f"{cls.__name__}.formatters")
         instances.append(factory())
     return tuple(instances)
 
@@ -38,7 +42,7 @@ def resolve_authenticator(cls: type, host: PluginHost) -> Any:
     if choice is None:
         return None
     if isinstance(choice, str):
-        return host.authenticators.get(choice, where=f"{cls.__qualname__}.authenticator_class")
+        return host.authenticators.get(choice, where=f"{cls.__name__}.authenticator_class")
     if not callable(choice) or not hasattr(choice, "authenticate"):
         raise ConsumerDefinitionError(
             f"{cls.__qualname__}.authenticator_class = {choice!r}: expected a BaseAuthenticator "

@@ -130,21 +130,31 @@ class WebsocketCommunicator:
         return data  # type: ignore[no-any-return]
 
     async def receive_all_messages(
-        self, stop_action: str = "complete", timeout: float | None = None
+        self, stop_action: str | Iterable[str] = "complete", timeout: float | None = None
     ) -> list[dict[str, Any]]:
-        """Frames up to the completion signal `stop_action` (which is not included)."""
+        """Frames up to the completion signal `stop_action` (which is not included).
+
+        Client frames and layer messages are served concurrently, so a frame caused by a
+        broadcast may arrive before or after the sender's `complete`. Pass several actions
+        (`("complete", "group_complete")`) to wait until each has been seen once; those
+        completion frames are left out of the result.
+        """
+        pending = {stop_action} if isinstance(stop_action, str) else set(stop_action)
         frames: list[dict[str, Any]] = []
-        while True:
+        while pending:
             try:
                 frame = await self.receive_json(timeout)
             except TimeoutError:
                 raise AssertionError(
-                    f"no {stop_action!r} frame arrived (got {frames!r}); does the consumer "
+                    f"no {sorted(pending)!r} frame arrived (got {frames!r}); does the consumer "
                     f"set send_completion = True?"
                 ) from None
-            if frame.get(self.field) == stop_action:
-                return frames
-            frames.append(frame)
+            action = frame.get(self.field)
+            if action in pending:
+                pending.discard(action)
+            else:
+                frames.append(frame)
+        return frames
 
     async def receive_until(
         self, action: str, timeout: float | None = None

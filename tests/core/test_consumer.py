@@ -1,0 +1,378 @@
+"""The per-connection runtime, driven in-process through WebsocketCommunicator."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import ClassVar, Literal
+
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
+
+from chanx.core.decorators import event_handler, ws_handler
+from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
+from chanx.messages.base import BaseMessage
+from chanx.messages.incoming import PingMessage
+from chanx.messages.outgoing import PongMessage
+from chanx.testing.capture import capture_broadcast_events
+from chanx.testing.communicator import WebsocketCommunicator
+
+
+class Say(BaseMessage):
+    action: Literal["say"] = "say"
+    payload: str
+
+
+class Said(BaseMessage):
+    action: Literal["said"] = "said"
+    payload: str
+
+
+class Quiet(BaseMessage):
+    action: Literal["quiet"] = "quiet"
+    payload: None = None
+
+
+class Twice(BaseMessage):
+    action: Literal["twice"] = "twice"
+    payload: str
+
+
+class Shout(BaseMessage):
+    action: Literal["shout"] = "shout"
+    payload: str
+
+
+class Boom(BaseMessage):
+    action: Literal["boom"] = "boom"
+    payload: None = None
+
+
+class Notify(BaseMessage):
+    action: Literal["notify"] = "notify"
+    payload: str
+
+
+class Joined(BaseMessage):
+    action: Literal["joined"] = "joined"
+    payload: str
+
+
+class Room(AsyncJsonWebsocketConsumer):
+    send_completion = True
+    groups: ClassVar[list[str]] = ["lobby"]
+    passthrough_events: ClassVar[list[type[BaseMessage]]] = [Joined]
+
+    @ws_handler
+    async def handle_ping(self, message: PingMessage) -> PongMessage:
+        return PongMessage()
+
+    @ws_handler
+    async def handle_say(self, message: Say) -> Said:
+        return Said(payload=message.payload.upper())
+
+    @ws_handler
+    async def handle_quiet(self, message: Quiet) -> None:
+        return None
+
+    @ws_handler(output_type=Said)
+    async def handle_twice(self, message: Twice) -> None:
+        await self.send_message(Said(payload="1"))
+        await self.send_message(Said(payload="2"))
+
+    @ws_handler(output_type=Said)
+    async def handle_shout(self, message: Shout) -> None:
+        target = self.scope["path_params"].get("target")
+        groups = [target] if target else None
+        await self.broadcast_message(
+            Said(payload=message.payload), groups=groups, exclude_current=message.payload == "x"
+        )
+
+    @ws_handler
+    async def handle_boom(self, message: Boom) -> None:
+        raise RuntimeError("secret detail")
+
+    @event_handler
+    async def handle_notify(self, event: Notify) -> Said:
+        return Said(payload=f"event:{event.payload}")
+
+
+app = Starlette(
+    routes=[
+        WebSocketRoute("/room", Room.as_asgi()),
+        WebSocketRoute("/room/{target}", Room.as_asgi()),
+    ]
+)
+
+
+async def test_return_value_goes_to_the_sender() -> None:
+    async with WebsocketCommunicator(app, "/room") as client:
+        await client.send_message(PingMessage())
+        assert await client.receive_all_messages() == [{"action": "pong", "payload": None}]
+        await client.send_message(Say(payload="hi"))
+        assert await client.receive_all_messages() == [{"action": "said", "payload": "HI"}]
+
+
+async def test_none_sends_nothing_and_send_message_sends_each() -> None:
+    async with WebsocketCommunicator(app, "/room") as client:
+        await client.send_message(Quiet())
+        assert await client.receive_all_messages() == []
+        await client.send_message(Twice(payload=""))
+        assert [f["payload"] for f in await client.receive_all_messages()] == ["1", "2"]
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("{not json", "invalid_json"),
+        ("[1, 2]", "invalid_frame"),
+        ('"text"', "invalid_frame"),
+        ("null", "invalid_frame"),
+        ('{"payload": 1}', "missing_action"),
+        ('{"action": "nope"}', "unknown_action"),
+        ('{"action": "say", "payload": 5}', "invalid_message"),
+    ],
+)
+async def test_bad_input_gets_one_error_frame_and_the_next_frame_is_served(
+    frame: str, code: str
+) -> None:
+    async with WebsocketCommunicator(app, "/room") as client:
+        await client.send_text(frame)
+        (error,) = await client.receive_all_messages()
+        assert error["action"] == "error"
+        assert error["payload"]["code"] == code
+        await client.send_message(PingMessage())
+        assert await client.receive_all_messages() == [{"action": "pong", "payload": None}]
+
+
+async def test_validation_errors_carry_locations_but_not_the_input() -> None:
+    async with WebsocketCommunicator(app, "/room") as client:
+        await client.send_text('{"action": "say", "payload": {"secret": "hunter2"}}')
+        (error,) = await client.receive_all_messages()
+        assert error["payload"]["errors"] == [
+            {"loc": ["payload"], "msg": "Input should be a valid string", "type": "string_type"}
+        ]
+        assert "hunter2" not in str(error)
+        await client.send_text('{"action": "secret-hunter2"}')
+        (error,) = await client.receive_all_messages()
+        assert "hunter2" not in str(error)
+        assert error["payload"]["message"] == "Unknown 'action'. Expected one of: boom, ping, quiet, say, shout, twice."
+
+
+async def test_binary_frames_get_an_error_frame() -> None:
+    async with WebsocketCommunicator(app, "/room") as client:
+        await client.send_bytes(b"\x00\x01")
+        (error,) = await client.receive_all_messages()
+        assert error["payload"]["code"] == "invalid_frame"
+
+
+async def test_handler_exception_sends_a_generic_error_and_logs_the_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with WebsocketCommunicator(app, "/room") as client:
+        with caplog.at_level(logging.ERROR, logger="chanx.consumer"):
+            await client.send_message(Boom())
+            (error,) = await client.receive_all_messages()
+        assert error["payload"]["code"] == "internal_error"
+        assert "secret" not in str(error)
+        assert any("secret detail" in (r.exc_text or "") for r in caplog.records)
+        await client.send_message(PingMessage())
+        assert await client.receive_all_messages() == [{"action": "pong", "payload": None}]
+
+
+async def test_broadcast_to_default_groups_and_exclude_current() -> None:
+    async with (
+        WebsocketCommunicator(app, "/room") as a,
+        WebsocketCommunicator(app, "/room") as b,
+    ):
+        await a.send_message(Shout(payload="hello"))
+        both = ("complete", "group_complete")
+        assert await a.receive_all_messages(both) == [{"action": "said", "payload": "hello"}]
+        assert await b.receive_all_messages("group_complete") == [
+            {"action": "said", "payload": "hello"}
+        ]
+        await a.send_message(Shout(payload="x"))  # "x" excludes the sender
+        assert await b.receive_all_messages("group_complete") == [
+            {"action": "said", "payload": "x"}
+        ]
+        assert await a.receive_all_messages(both) == []
+
+
+async def test_broadcast_to_explicit_groups_reaches_only_members() -> None:
+    async with (
+        WebsocketCommunicator(app, "/room/lobby") as sender,
+        WebsocketCommunicator(app, "/room") as member,
+    ):
+        await sender.send_message(Shout(payload="to-lobby"))
+        assert await member.receive_all_messages("group_complete") == [
+            {"action": "said", "payload": "to-lobby"}
+        ]
+
+
+async def test_events_by_group_and_by_channel_name_reach_the_event_handler() -> None:
+    joined: list[Room] = []
+
+    class Tracked(Room):
+        async def post_authentication(self) -> None:
+            joined.append(self)
+
+    tracked = Starlette(routes=[WebSocketRoute("/t", Tracked.as_asgi())])
+    async with WebsocketCommunicator(tracked, "/t") as client:
+        await Tracked.broadcast_event(Notify(payload="all"))
+        assert await client.receive_all_messages("event_complete") == [
+            {"action": "said", "payload": "event:all"}
+        ]
+        await Tracked.send_event(Notify(payload="one"), joined[0].channel_name)
+        assert await client.receive_all_messages("event_complete") == [
+            {"action": "said", "payload": "event:one"}
+        ]
+        await Tracked.broadcast_event(Joined(payload="ann"), groups=["lobby"])
+        assert await client.receive_all_messages("event_complete") == [
+            {"action": "joined", "payload": "ann"}
+        ]
+
+
+async def test_capture_broadcast_events_records_and_still_delivers() -> None:
+    async with WebsocketCommunicator(app, "/room") as client:
+        with capture_broadcast_events(Room) as captured:
+            await Room.broadcast_event(Notify(payload="c"))
+        assert [(c.event, c.groups) for c in captured] == [(Notify(payload="c"), ("lobby",))]
+        assert await client.receive_all_messages("event_complete") != []
+
+
+class Gate(AsyncJsonWebsocketConsumer):
+    send_completion = True
+    released: ClassVar[asyncio.Event]
+    cancelled: ClassVar[list[str]] = []
+
+    @ws_handler
+    async def handle_say(self, message: Say) -> Said:
+        if message.payload == "wait":
+            try:
+                await self.released.wait()
+            except asyncio.CancelledError:
+                self.cancelled.append("wait")
+                raise
+        return Said(payload=message.payload)
+
+    @event_handler
+    async def handle_notify(self, event: Notify) -> Said:
+        return Said(payload=f"event:{event.payload}")
+
+
+gate_app = Starlette(routes=[WebSocketRoute("/gate", Gate.as_asgi())])
+
+
+async def test_frames_are_served_in_arrival_order_and_events_meanwhile() -> None:
+    Gate.released = asyncio.Event()
+    async with WebsocketCommunicator(gate_app, "/gate") as client:
+        await client.send_message(Say(payload="wait"))
+        await client.send_message(Say(payload="after"))
+        assert await client.receive_nothing()
+        Gate.released.set()
+        frames = await client.receive_all_messages() + await client.receive_all_messages()
+        assert [f["payload"] for f in frames] == ["wait", "after"]
+
+
+async def test_layer_events_are_served_while_a_handler_is_busy() -> None:
+    Gate.released = asyncio.Event()
+    instances: list[Gate] = []
+
+    class Busy(Gate):
+        async def post_authentication(self) -> None:
+            instances.append(self)
+
+    busy_app = Starlette(routes=[WebSocketRoute("/busy", Busy.as_asgi())])
+    async with WebsocketCommunicator(busy_app, "/busy") as client:
+        await client.send_message(Say(payload="wait"))
+        await Busy.send_event(Notify(payload="meanwhile"), instances[0].channel_name)
+        assert await client.receive_all_messages("event_complete") == [
+            {"action": "said", "payload": "event:meanwhile"}
+        ]
+        Gate.released.set()
+        assert await client.receive_all_messages() == [{"action": "said", "payload": "wait"}]
+
+
+async def test_a_handler_still_running_at_disconnect_is_cancelled() -> None:
+    Gate.released = asyncio.Event()
+    Gate.cancelled.clear()
+    client = WebsocketCommunicator(gate_app, "/gate")
+    await client.connect()
+    await client.send_message(Say(payload="wait"))
+    assert await client.receive_nothing()
+    await client.disconnect()
+    assert Gate.cancelled == ["wait"]
+
+
+async def test_too_many_pending_frames_close_the_connection() -> None:
+    Gate.released = asyncio.Event()
+    small = Starlette(routes=[WebSocketRoute("/g", Gate.as_asgi(max_pending_frames=2))])
+    client = WebsocketCommunicator(small, "/g")
+    await client.connect()
+    for _ in range(5):
+        await client.send_message(Say(payload="wait"))
+    await client.assert_closed(4429)
+    await client.disconnect()
+
+
+async def test_send_event_sync_from_a_worker_thread_reaches_the_loop() -> None:
+    async with WebsocketCommunicator(app, "/room") as client:
+        await asyncio.to_thread(Room.broadcast_event_sync, Notify(payload="sync"))
+        assert await client.receive_all_messages("event_complete") == [
+            {"action": "said", "payload": "event:sync"}
+        ]
+
+
+async def test_sync_twins_refuse_to_run_inside_the_event_loop() -> None:
+    with pytest.raises(RuntimeError, match="await the async method"):
+        Room.broadcast_event_sync(Notify(payload="x"))
+
+
+def test_sync_twin_without_a_serving_loop_runs_on_its_own_loop() -> None:
+    from chanx.core import sync
+
+    sync._home_loop = None
+    Room.broadcast_event_sync(Notify(payload="nobody listens"))
+
+
+async def test_logging_reports_actions_and_sizes_not_payloads(caplog: pytest.LogCaptureFixture) -> None:
+    class Logged(Room):
+        log_websocket_message = True
+        log_ignored_actions: ClassVar[list[str]] = ["ping", "pong"]
+
+    logged = Starlette(routes=[WebSocketRoute("/l", Logged.as_asgi())])
+    async with WebsocketCommunicator(logged, "/l") as client:
+        with caplog.at_level(logging.INFO, logger="chanx.consumer"):
+            await client.send_message(Say(payload="topsecret"))
+            await client.receive_all_messages()
+            await client.send_message(PingMessage())
+            await client.receive_all_messages()
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert any("received action=say" in line for line in lines)
+    assert any("sent action=said" in line for line in lines)
+    assert not any("topsecret" in line for line in lines)
+    assert not any("action=ping" in line or "action=pong" in line for line in lines)
+
+
+def test_as_asgi_rejects_unknown_and_plan_shaping_overrides() -> None:
+    with pytest.raises(TypeError, match="not an attribute"):
+        Room.as_asgi(nonsense=1)
+    with pytest.raises(TypeError, match="shapes the compiled plan"):
+        Room.as_asgi(camelize=True)
+
+
+async def test_generic_parameter_works_at_runtime() -> None:
+    class Typed(AsyncJsonWebsocketConsumer[Notify]):
+        send_completion = True
+
+        @event_handler
+        async def handle_notify(self, event: Notify) -> Said:
+            return Said(payload=event.payload)
+
+    typed = Starlette(routes=[WebSocketRoute("/typed", Typed.as_asgi())])
+    async with WebsocketCommunicator(typed, "/typed") as client:
+        await client.send_message(PingMessage())
+        (error,) = await client.receive_all_messages()
+        assert error["payload"]["code"] == "unknown_action"
+    assert Typed.__chanx_plan__.event_routes["action=notify"].output_type is Said
