@@ -1,0 +1,1 @@
+"""Test helpers for chanx applications and plugins."""
