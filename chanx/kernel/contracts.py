@@ -1,0 +1,113 @@
+"""What plugin components look like: structural types the kernel and the core rely on.
+
+Registries hold factories, not instances: a layer factory is called with the alias's config
+(`factory(**config)`), a formatter or doc emitter factory with no arguments. The protocols are
+`runtime_checkable` so contract test suites can assert conformance with `isinstance`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeAlias, runtime_checkable
+
+__all__ = [
+    "AuthenticatorFactory",
+    "ChannelLayer",
+    "DocEmitter",
+    "DocEmitterFactory",
+    "Formatter",
+    "FormatterFactory",
+    "LayerFactory",
+]
+
+
+@runtime_checkable
+class ChannelLayer(Protocol):
+    """The ASGI channel-layer contract, as Django Channels and the Starlette adapter use it."""
+
+    @property
+    def extensions(self) -> Sequence[str]:
+        """Optional features supported, e.g. `["groups", "flush"]`."""
+        ...
+
+    async def new_channel(self, prefix: str = "specific.") -> str:
+        """Return a new, unique channel name for a receiver in this process."""
+        ...
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        """Send `message` to `channel`; raises `ChannelFull` when the channel is at capacity."""
+        ...
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        """Wait for and return the next message on `channel`."""
+        ...
+
+    async def group_add(self, group: str, channel: str) -> None:
+        """Add `channel` to `group` (membership expires after the layer's group expiry)."""
+        ...
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        """Remove `channel` from `group`; no error if it is not a member."""
+        ...
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        """Send `message` to every channel in `group`; full members are skipped silently."""
+        ...
+
+    async def flush(self) -> None:
+        """Drop every channel and group (tests and the `flush` extension)."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and background tasks held by the layer."""
+        ...
+
+
+@runtime_checkable
+class Formatter(Protocol):
+    """Transforms frames between their wire shape and the shape the message models expect."""
+
+    @property
+    def name(self) -> str:
+        """The registered name, e.g. `"camelize"`."""
+        ...
+
+    def incoming(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Transform a decoded client frame before it is validated."""
+        ...
+
+    def outgoing(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Transform a dumped outgoing message before it is encoded."""
+        ...
+
+
+@runtime_checkable
+class DocEmitter(Protocol):
+    """Renders the neutral API model (built from consumer plans) as one document format."""
+
+    @property
+    def name(self) -> str:
+        """The registered name, e.g. `"asyncapi-json"`."""
+        ...
+
+    @property
+    def media_type(self) -> str:
+        """The media type of the output, e.g. `"application/json"`."""
+        ...
+
+    def emit(self, model: Any) -> str | bytes:
+        """Render `model` and return the document."""
+        ...
+
+
+AuthenticatorFactory: TypeAlias = Callable[..., Any]
+"""Builds an authenticator; in practice a `chanx.core.authenticator.BaseAuthenticator` subclass."""
+
+LayerFactory: TypeAlias = Callable[..., ChannelLayer]
+"""Builds a channel layer from an alias's config: `factory(**config)`."""
+
+FormatterFactory: TypeAlias = Callable[..., Formatter]
+"""Builds a formatter: `factory()`."""
+
+DocEmitterFactory: TypeAlias = Callable[..., DocEmitter]
+"""Builds a doc emitter: `factory()`."""
