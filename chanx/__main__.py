@@ -1,5 +1,8 @@
 """`python -m chanx` runs the `chanx` command line."""
 
+from __future__ import annotations
+
 from chanx.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())
