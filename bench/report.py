@@ -95,7 +95,14 @@ def _git_commit(repo: Path) -> str:
         text=True,
         check=False,
     )
-    return done.stdout.strip() or "unknown"
+    commit = done.stdout.strip() or "unknown"
+    dirty = subprocess.run(
+        ["git", "-C", str(repo), "status", "--porcelain", "--", "chanx"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return f"{commit} + uncommitted changes in chanx/" if dirty else commit
 
 
 def _cpu_model() -> str:
