@@ -157,7 +157,10 @@ async def test_validation_errors_carry_locations_but_not_the_input() -> None:
         await client.send_text('{"action": "secret-hunter2"}')
         (error,) = await client.receive_all_messages()
         assert "hunter2" not in str(error)
-        assert error["payload"]["message"] == "Unknown 'action'. Expected one of: boom, ping, quiet, say, shout, twice."
+        assert (
+            error["payload"]["message"]
+            == "Unknown 'action'. Expected one of: boom, ping, quiet, say, shout, twice."
+        )
 
 
 async def test_binary_frames_get_an_error_frame() -> None:
@@ -336,7 +339,9 @@ def test_sync_twin_without_a_serving_loop_runs_on_its_own_loop() -> None:
     Room.broadcast_event_sync(Notify(payload="nobody listens"))
 
 
-async def test_logging_reports_actions_and_sizes_not_payloads(caplog: pytest.LogCaptureFixture) -> None:
+async def test_logging_reports_actions_and_sizes_not_payloads(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     class Logged(Room):
         log_websocket_message = True
         log_ignored_actions: ClassVar[list[str]] = ["ping", "pong"]

@@ -38,7 +38,8 @@ def test_abstract_base_may_omit_the_discriminator_and_concrete_children_inherit_
         action: Literal["join"] = "join"
 
     assert Join(room=3).model_dump() == {"room": 3, "action": "join"}
-    assert RoomMessage.__chanx_abstract__ and not Join.__chanx_abstract__
+    assert RoomMessage.__chanx_abstract__
+    assert not Join.__chanx_abstract__
 
 
 def test_channel_event_routes_on_handler_field() -> None:
@@ -46,7 +47,7 @@ def test_channel_event_routes_on_handler_field() -> None:
         handler: Literal["done"] = "done"
 
     assert Done.discriminator_field == "handler"
-    with pytest.raises(TypeError, match='`handler: Literal'):
+    with pytest.raises(TypeError, match="`handler: Literal"):
 
         class Missing(BaseChannelEvent):
             action: Literal["x"] = "x"

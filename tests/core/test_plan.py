@@ -165,7 +165,9 @@ def test_passthrough_generates_named_methods_merged_across_the_mro() -> None:
         "handle_passthrough_left",
         "handle_passthrough_chat",
     }
-    assert all(r.passthrough and r.output_type is r.input_types[0] for r in plan.event_routes.values())
+    assert all(
+        r.passthrough and r.output_type is r.input_types[0] for r in plan.event_routes.values()
+    )
     assert callable(C.handle_passthrough_joined)  # type: ignore[attr-defined]
 
 
@@ -241,7 +243,8 @@ def test_channel_metadata_and_docstring_reach_the_plan() -> None:
         """Docstring."""
 
     plan = C.__chanx_plan__
-    assert plan.channel is not None and plan.channel.name == "chat"
+    assert plan.channel is not None
+    assert plan.channel.name == "chat"
     assert plan.doc == "Docstring."
 
 
