@@ -377,3 +377,17 @@ def test_each_registration_hook_fills_its_own_registry() -> None:
         "authenticator",
         "doc emitter",
     ]
+
+
+def test_connection_hooks_make_no_hook_call_without_observers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    host = PluginHost(PluginSettings(autoload=False, trace=True))
+    with caplog.at_level(logging.DEBUG, logger="chanx.kernel"):
+        host.connection_opened(object())
+        host.connection_closed(object(), 1000)
+        assert caplog.records == []
+        host.register(Recorder(), name="recorder")
+        caplog.clear()
+        host.connection_opened(object())
+    assert any("chanx_connection_opened [hook]" in r.getMessage() for r in caplog.records)
