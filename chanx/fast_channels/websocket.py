@@ -17,6 +17,7 @@ from typing import Any
 
 from chanx.core.close_codes import CloseCode
 from chanx.core.consumer import BaseConsumer, ConnectionState, EventT
+from chanx.core.inbound import InboundFrames
 
 __all__ = ["AsyncJsonWebsocketConsumer", "ConsumerApp"]
 
@@ -80,35 +81,32 @@ class AsyncJsonWebsocketConsumer(BaseConsumer[EventT], abstract=True):
             return
         await self._send({"type": "websocket.accept"})
         code: int = CloseCode.NORMAL
-        tasks: list[asyncio.Task[None]] = []
-        queue: asyncio.Queue[Message] = asyncio.Queue(self.max_pending_frames)
+        inbound: InboundFrames[Message] = InboundFrames(
+            self._on_client_frame, self.max_pending_frames
+        )
+        layer_task: asyncio.Task[None] | None = None
         try:
             if not await self._on_connected():
                 await self._drain_until_disconnect()
                 return
-            tasks.append(asyncio.create_task(self._client_worker(queue)))
             if self.channel_layer is not None and self.channel_name:
-                tasks.append(asyncio.create_task(self._layer_worker()))
-            code = await self._read_client(queue)
+                layer_task = asyncio.create_task(self._layer_worker())
+            code = await self._read_client(inbound)
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
+            await inbound.cancel()
+            if layer_task is not None:
+                layer_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                    await layer_task
             await self._on_disconnected(code)
 
-    async def _read_client(self, queue: asyncio.Queue[Message]) -> int:
+    async def _read_client(self, inbound: InboundFrames[Message]) -> int:
         """Read frames until the client leaves; return the close code."""
         while True:
             message = await self._receive()
             kind = message["type"]
             if kind == "websocket.receive":
-                if self.state is not ConnectionState.OPEN:
-                    continue
-                try:
-                    queue.put_nowait(message)
-                except asyncio.QueueFull:
+                if self.state is ConnectionState.OPEN and not inbound.submit(message):
                     await self.close(CloseCode.RATE_LIMITED, "too many pending frames")
             elif kind == "websocket.disconnect":
                 return int(message.get("code", CloseCode.NORMAL))
@@ -117,14 +115,12 @@ class AsyncJsonWebsocketConsumer(BaseConsumer[EventT], abstract=True):
         while (await self._receive())["type"] != "websocket.disconnect":
             pass
 
-    async def _client_worker(self, queue: asyncio.Queue[Message]) -> None:
-        while True:
-            message = await queue.get()
-            text = message.get("text")
-            if text is not None:
-                await self._on_client_text(text)
-            else:
-                await self._on_client_binary(message.get("bytes") or b"")
+    async def _on_client_frame(self, message: Message) -> None:
+        text = message.get("text")
+        if text is not None:
+            await self._on_client_text(text)
+        else:
+            await self._on_client_binary(message.get("bytes") or b"")
 
     async def _layer_worker(self) -> None:
         layer = self.channel_layer

@@ -1,1 +1,42 @@
-"""Test helpers for chanx applications and plugins."""
+"""Test helpers for chanx applications and plugins.
+
+- `WebsocketCommunicator`: drive a consumer in-process, waiting on completion signals.
+- `LiveServer`: real uvicorn on loopback for end-to-end tests.
+- `capture_broadcast_events`: record the events a test causes to be sent.
+- `LayerContract`: the test suite every channel layer passes (needs pytest).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chanx.testing.capture import CapturedEvent, capture_broadcast_events
+    from chanx.testing.communicator import WebsocketCommunicator
+    from chanx.testing.layer_contract import LayerContract
+    from chanx.testing.server import LiveServer
+
+__all__ = [
+    "CapturedEvent",
+    "LayerContract",
+    "LiveServer",
+    "WebsocketCommunicator",
+    "capture_broadcast_events",
+]
+
+_HOMES = {
+    "CapturedEvent": "chanx.testing.capture",
+    "capture_broadcast_events": "chanx.testing.capture",
+    "WebsocketCommunicator": "chanx.testing.communicator",
+    "LayerContract": "chanx.testing.layer_contract",
+    "LiveServer": "chanx.testing.server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import helpers on first use, so `chanx.testing` does not need pytest to import."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'chanx.testing' has no attribute {name!r}")
+    return getattr(import_module(home), name)
