@@ -1,13 +1,10 @@
 """The process-local channel layer: chanx's embedded default.
 
 Every channel is a deque of ``(deadline, message)`` plus a deque of waiting receivers. A send to
-a channel with a waiting receiver hands the message straight to it; otherwise the message is
-queued up to the channel's capacity. Expiry is checked lazily (on receive, when a channel is at
-capacity, and in a periodic sweep that also forgets idle channels and expired memberships), so
-the hot path never scans.
-
-Messages are shared, not copied: `group_send` delivers the same dict object to every member.
-Receivers must treat a received message as read-only (chanx's consumers do).
+a channel with a waiting receiver hands the message straight to it; otherwise it is queued up to
+the channel's capacity. Expiry is checked lazily (on receive, at capacity, and in a periodic
+sweep that also forgets idle channels and expired memberships), so the hot path never scans.
+Messages are shared, not copied: receivers must treat them as read-only.
 """
 
 from __future__ import annotations
@@ -58,6 +55,17 @@ class _Channel:
         return len(self.queue) > self.capacity >> 1 and self.stalled_at != self.taken
 
 
+def _wake(waiter: asyncio.Future[Message], message: Message) -> bool:
+    """Hand `message` to a waiting receiver; False if it is gone (cancelled, loop closed)."""
+    if waiter.done():
+        return False
+    try:
+        waiter.set_result(message)
+    except RuntimeError:  # its event loop was closed while it waited
+        return False
+    return True
+
+
 class InMemoryChannelLayer(BaseChannelLayer):
     """A channel layer that lives in this process's memory (one event loop at a time).
 
@@ -101,13 +109,10 @@ class InMemoryChannelLayer(BaseChannelLayer):
         return self._closed
 
     async def new_channel(self, prefix: str = "specific.") -> str:
-        """Return a new channel name: `prefix`, then a random process-local suffix.
+        """Return a new channel name such as ``"specific.memory!3f9c0a41d27b8e65"``.
 
         Args:
             prefix: Start of the name; the result must still be a valid channel name.
-
-        Returns:
-            A name such as ``"specific.memory!3f9c0a41d27b8e65"``.
 
         Raises:
             ValueError: The prefix makes the name invalid (bad characters, ``!``, too long).
@@ -250,9 +255,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
                     state = self._new_state(channel)
                 waiters = state.waiters
                 while waiters:
-                    waiter = waiters.popleft()
-                    if not waiter.done():
-                        waiter.set_result(message)
+                    if _wake(waiters.popleft(), message):
                         sent += 1
                         break
                 else:
@@ -337,9 +340,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
         """Hand `message` to a waiter or queue it; False if the channel is full."""
         waiters = state.waiters
         while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(message)
+            if _wake(waiters.popleft(), message):
                 self.stats.sent += 1
                 return True
         queue = state.queue
@@ -371,9 +372,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
         message = waiter.result()
         target = self._channels.get(channel) or self._new_state(channel)
         while target.waiters:
-            other = target.waiters.popleft()
-            if not other.done():
-                other.set_result(message)
+            if _wake(target.waiters.popleft(), message):
                 return
         # It was the oldest message this channel handed out: put it back first in line.
         target.queue.appendleft((self.clock() + self.expiry, message))

@@ -212,6 +212,18 @@ async def test_a_returned_message_goes_to_another_waiting_receiver() -> None:
         assert await other == msg(n=1)
 
 
+async def test_a_receiver_whose_event_loop_closed_is_skipped() -> None:
+    layer = make()
+    channel = await layer.new_channel()
+    other_loop = asyncio.new_event_loop()
+    orphan = other_loop.create_future()
+    orphan.add_done_callback(lambda _: None)  # waking it would need the closed loop
+    other_loop.close()
+    layer._new_state(channel).waiters.append(orphan)
+    await layer.send(channel, msg(n=1))
+    assert await layer.receive(channel) == msg(n=1)
+
+
 async def test_burst_to_slow_receivers_loses_nothing_at_default_capacity() -> None:
     """500 back-to-back broadcasts to 100 receivers that each yield twice per message."""
     layer = make()
