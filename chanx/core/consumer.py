@@ -22,6 +22,7 @@ from chanx.core.close_codes import CloseCode
 from chanx.core.codec import FrameError
 from chanx.core.plan import ConsumerPlan, compile_plan
 from chanx.core.resolve import resolve_authenticator, resolve_formatters
+from chanx.layers.exceptions import LayerClosed
 from chanx.messages.base import BaseMessage
 from chanx.messages.outgoing import AuthenticationMessage, AuthenticationPayload
 
@@ -378,6 +379,8 @@ class BaseConsumer(Generic[EventT]):
             for group in self.groups:
                 try:
                     await layer.group_discard(group, self.channel_name)
+                except LayerClosed:
+                    break
                 except Exception:
                     logger.exception("leaving group %r failed", group)
         try:

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from chanx.core.close_codes import CloseCode
 from chanx.core.consumer import BaseConsumer, ConnectionState, EventT
 from chanx.core.inbound import InboundFrames
+from chanx.layers.exceptions import LayerClosed
 
 __all__ = ["AsyncJsonWebsocketConsumer", "ConsumerApp"]
+
+logger = logging.getLogger("chanx.consumer")
 
 _PLAN_ATTRIBUTES = frozenset(
     {
@@ -126,7 +130,14 @@ class AsyncJsonWebsocketConsumer(BaseConsumer[EventT], abstract=True):
         layer = self.channel_layer
         assert layer is not None
         while True:
-            await self._on_layer_message(await layer.receive(self.channel_name))
+            try:
+                message = await layer.receive(self.channel_name)
+            except LayerClosed:
+                logger.info(
+                    "%s: channel layer closed; events stop for this connection", self._plan.consumer
+                )
+                return
+            await self._on_layer_message(message)
 
 
 class ConsumerApp:

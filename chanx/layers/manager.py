@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
-from chanx.layers.base import BaseChannelLayer
+from chanx.kernel.contracts import ChannelLayer
 from chanx.layers.exceptions import InvalidLayerConfig, LayerNotConfigured
 
 __all__ = [
@@ -44,7 +44,7 @@ LayerFactory = Callable[..., Any]
 _lock = threading.RLock()
 _config: dict[str, dict[str, Any]] | None = None
 _factories: dict[str, LayerFactory] = {}
-_layers: dict[str, BaseChannelLayer] = {}
+_layers: dict[str, ChannelLayer] = {}
 _closing: set[asyncio.Task[None]] = set()
 
 
@@ -80,7 +80,7 @@ def configure_layers(config: Mapping[str, Mapping[str, Any]]) -> None:
     _close_in_background(old)
 
 
-def get_channel_layer(alias: str = DEFAULT_ALIAS) -> BaseChannelLayer:
+def get_channel_layer(alias: str = DEFAULT_ALIAS) -> ChannelLayer:
     """Return the layer configured under `alias`, building it on first use.
 
     Args:
@@ -128,7 +128,7 @@ def _current_config() -> dict[str, dict[str, Any]]:
     return _IMPLICIT_CONFIG if _config is None else _config
 
 
-def _build(alias: str) -> BaseChannelLayer:
+def _build(alias: str) -> ChannelLayer:
     """Build the layer of `alias` from its resolved backend and CONFIG."""
     config = _current_config()
     entry = config.get(alias)
@@ -150,10 +150,12 @@ def _build(alias: str) -> BaseChannelLayer:
             f"Channel layer alias {alias!r}: {_label(factory)} rejected CONFIG "
             f"{sorted(options)}: {exc}"
         ) from exc
-    if not isinstance(layer, BaseChannelLayer):
+    if not isinstance(layer, ChannelLayer):
         raise InvalidLayerConfig(
             f"Channel layer alias {alias!r}: BACKEND {entry['BACKEND']!r} built a "
-            f"{type(layer).__name__}, not a chanx.layers.BaseChannelLayer. Subclass it."
+            f"{type(layer).__name__}, which lacks the channel-layer methods (new_channel, "
+            f"send, receive, group_add, group_discard, group_send). Subclass "
+            f"chanx.layers.BaseChannelLayer."
         )
     logger.debug("Built channel layer %r for alias %r", layer, alias)
     return layer
@@ -225,7 +227,7 @@ def _label(factory: LayerFactory) -> str:
     return getattr(factory, "__qualname__", None) or repr(factory)
 
 
-def _close_in_background(layers: list[BaseChannelLayer]) -> None:
+def _close_in_background(layers: list[ChannelLayer]) -> None:
     """Close forgotten layers: as tasks on the running loop, else driven synchronously."""
     if not layers:
         return
@@ -250,7 +252,7 @@ def _closed(task: asyncio.Task[None]) -> None:
         logger.error("Closing a channel layer failed", exc_info=task.exception())
 
 
-def _drive(layer: BaseChannelLayer, coro: Coroutine[Any, Any, None]) -> None:
+def _drive(layer: ChannelLayer, coro: Coroutine[Any, Any, None]) -> None:
     """Run a close() that needs no event loop (the in-memory layer's) to completion."""
     try:
         coro.send(None)

@@ -381,3 +381,16 @@ async def test_generic_parameter_works_at_runtime() -> None:
         (error,) = await client.receive_all_messages()
         assert error["payload"]["code"] == "unknown_action"
     assert Typed.__chanx_plan__.event_routes["action=notify"].output_type is Said
+
+
+async def test_closing_the_layer_stops_events_but_not_the_connection(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from chanx.layers import close_layers
+
+    async with WebsocketCommunicator(app, "/room") as client:
+        with caplog.at_level(logging.INFO, logger="chanx.consumer"):
+            await close_layers()
+            await client.send_message(PingMessage())
+            assert await client.receive_all_messages() == [{"action": "pong", "payload": None}]
+        assert any("channel layer closed" in r.getMessage() for r in caplog.records)

@@ -148,8 +148,42 @@ def test_a_backend_that_builds_something_else_is_rejected(
     registry: ComponentRegistry[Any],
 ) -> None:
     configure_layers({"default": {"BACKEND": "not-a-layer"}})
-    with pytest.raises(InvalidLayerConfig, match=r"built a dict, not a chanx\.layers\.BaseChannel"):
+    with pytest.raises(InvalidLayerConfig, match=r"built a dict, which lacks the channel-layer"):
         get_channel_layer()
+
+
+def test_a_protocol_conforming_layer_need_not_subclass_the_base(
+    registry: ComponentRegistry[Any],
+) -> None:
+    class DuckLayer:
+        extensions = ("groups",)
+
+        def __init__(self, **config: Any) -> None:
+            self.config = config
+
+        async def new_channel(self, prefix: str = "specific.") -> str:
+            return prefix + "1"
+
+        async def send(self, channel: str, message: dict[str, Any]) -> None: ...
+
+        async def receive(self, channel: str) -> dict[str, Any]:
+            return {}
+
+        async def group_add(self, group: str, channel: str) -> None: ...
+
+        async def group_discard(self, group: str, channel: str) -> None: ...
+
+        async def group_send(self, group: str, message: dict[str, Any]) -> None: ...
+
+        async def flush(self) -> None: ...
+
+        async def close(self) -> None: ...
+
+    registry.add("duck", DuckLayer)
+    configure_layers({"default": {"BACKEND": "duck", "CONFIG": {"x": 1}}})
+    layer = get_channel_layer()
+    assert isinstance(layer, DuckLayer)
+    assert layer.config == {"x": 1}
 
 
 # --- lifecycle -------------------------------------------------------------------------------
