@@ -42,6 +42,9 @@ class BaseMessage(BaseModel):
             return
         field = cls.discriminator_field
         info = cls.model_fields.get(field)
+        unresolved = info is not None and not cls.__pydantic_complete__
+        if unresolved:
+            return  # annotations not resolvable yet; the consumer's plan checks it when used
         if info is None or not discriminator_values(info.annotation):
             raise TypeError(
                 f"{cls.__module__}.{cls.__qualname__} needs a Literal discriminator: declare "
