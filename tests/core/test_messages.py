@@ -70,7 +70,11 @@ def test_builtin_messages_have_their_actions() -> None:
 
 
 def test_a_message_whose_annotations_cannot_be_resolved_yet_is_not_misreported() -> None:
-    source = "from typing import Literal\nclass Later(BaseMessage):\n    action: Literal['later'] = 'later'\n"
+    source = (
+        "from typing import Literal\n"
+        "class Later(BaseMessage):\n"
+        "    action: Literal['later'] = 'later'\n"
+    )
     namespace = {"BaseMessage": BaseMessage, "__name__": "not_a_registered_module"}
     exec(compile(source, "<deferred>", "exec"), namespace)  # inherits postponed annotations
     assert not namespace["Later"].__pydantic_complete__
