@@ -53,9 +53,12 @@ class Result:
     server_cpu_s: float | None
     server_cpu_us_per_msg: float | None
     client_cpu_us_per_msg: float
+    other_cpu_pct: float
+    steal_pct: float
 
 
 async def _worker(ws: ClientConnection, window: Window) -> None:
+    """One closed loop: ping, await the reply, record it while the window is open."""
     clock = time.perf_counter_ns
     while not window.stopping:
         started = clock()
@@ -71,23 +74,34 @@ async def _worker(ws: ClientConnection, window: Window) -> None:
 
 
 async def _open(url: str, count: int, within_s: float) -> list[ClientConnection]:
+    """Open `count` connections concurrently, all within `within_s` seconds."""
     async with asyncio.timeout(within_s):
         # compression=None: measure the frameworks, not permessage-deflate.
         return list(await asyncio.gather(*(connect(url, compression=None) for _ in range(count))))
 
 
 def _first_reply_check(reply: str | bytes) -> None:
+    """Fail early, with the reply quoted, if the server does not speak ping/pong."""
     data = json.loads(reply)
     if data.get("action") != "pong":
         raise RuntimeError(f"expected a pong reply to {PING}, got {reply!r}")
 
 
 def _cpu_seconds(process: psutil.Process) -> float:
+    """User + system CPU time the process has used so far."""
     times = process.cpu_times()
     return float(times.user + times.system)
 
 
+def _machine_cpu() -> tuple[float, float]:
+    """Machine-wide (busy, steal) CPU seconds so far, summed over all CPUs."""
+    times = psutil.cpu_times()
+    busy = times.user + times.nice + times.system
+    return float(busy), float(getattr(times, "steal", 0.0))
+
+
 def _percentile_ms(sorted_ns: list[int], fraction: float) -> float:
+    """Nearest-rank percentile of sorted nanosecond samples, in milliseconds."""
     if not sorted_ns:
         return float("nan")
     index = min(len(sorted_ns) - 1, round(fraction * (len(sorted_ns) - 1)))
@@ -118,6 +132,7 @@ async def run(
 
         server_cpu_0 = _cpu_seconds(server) if server else None
         client_cpu_0 = _cpu_seconds(me)
+        machine_0 = _machine_cpu()
         started = time.perf_counter()
         window.measuring = True
         with contextlib.suppress(TimeoutError):
@@ -126,6 +141,7 @@ async def run(
         elapsed = time.perf_counter() - started
         server_cpu_1 = _cpu_seconds(server) if server else None
         client_cpu_1 = _cpu_seconds(me)
+        machine_1 = _machine_cpu()
 
         window.stopping = True
         _done, pending = await asyncio.wait(tasks, timeout=10.0)
@@ -143,6 +159,9 @@ async def run(
     server_cpu = None
     if server_cpu_0 is not None and server_cpu_1 is not None:
         server_cpu = server_cpu_1 - server_cpu_0
+    client_cpu = client_cpu_1 - client_cpu_0
+    # Busy CPU time of everything else on the machine, in % of one CPU: noise to watch for.
+    other_cpu = machine_1[0] - machine_0[0] - client_cpu - (server_cpu or 0.0)
     return Result(
         connections=connections,
         messages=messages,
@@ -153,7 +172,9 @@ async def run(
         errors=window.errors,
         server_cpu_s=server_cpu,
         server_cpu_us_per_msg=None if server_cpu is None else server_cpu * per_msg,
-        client_cpu_us_per_msg=(client_cpu_1 - client_cpu_0) * per_msg,
+        client_cpu_us_per_msg=client_cpu * per_msg,
+        other_cpu_pct=max(0.0, other_cpu) / elapsed * 100,
+        steal_pct=(machine_1[1] - machine_0[1]) / elapsed * 100,
     )
 
 

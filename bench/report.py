@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-METRICS = ("messages_per_s", "p50_ms", "p99_ms", "server_cpu_us_per_msg", "client_cpu_us_per_msg")
+METRICS = (
+    "messages_per_s",
+    "p50_ms",
+    "p99_ms",
+    "server_cpu_us_per_msg",
+    "client_cpu_us_per_msg",
+    "other_cpu_pct",
+    "steal_pct",
+)
 STACK = ("uvicorn", "websockets", "starlette", "fastapi", "pydantic", "uvloop", "httptools")
 
 
@@ -89,6 +97,7 @@ def ratios(summary: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
 
 
 def _git_commit(repo: Path) -> str:
+    """The short HEAD commit, marked when chanx/ has uncommitted changes."""
     done = subprocess.run(
         ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
         capture_output=True,
@@ -106,6 +115,7 @@ def _git_commit(repo: Path) -> str:
 
 
 def _cpu_model() -> str:
+    """The CPU model name from /proc/cpuinfo, if there is one."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
             for line in cpuinfo:
@@ -148,6 +158,7 @@ def environment(repo: Path, upstream: dict[str, str] | None) -> dict[str, Any]:
 
 
 def _fmt(value: float | None, digits: int) -> str:
+    """A number with thousands separators, or n/a."""
     return "n/a" if value is None else f"{value:,.{digits}f}"
 
 
@@ -161,8 +172,8 @@ def markdown(
     """The results table and the ratio table as Markdown (pending and failed servers too)."""
     lines = [
         "| server | msgs/s | p50 ms | p99 ms | server CPU µs/msg (min-max) | client CPU µs/msg |"
-        " rounds | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        " other CPU % | rounds | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for server, row in summary.items():
         cpu = (
@@ -172,13 +183,14 @@ def markdown(
         lines.append(
             f"| {descriptions.get(server, server)} | {_fmt(row.get('messages_per_s'), 0)} "
             f"| {_fmt(row.get('p50_ms'), 2)} | {_fmt(row.get('p99_ms'), 2)} | {cpu} "
-            f"| {_fmt(row.get('client_cpu_us_per_msg'), 1)} | {row['rounds']:.0f} "
+            f"| {_fmt(row.get('client_cpu_us_per_msg'), 1)} "
+            f"| {_fmt(row.get('other_cpu_pct'), 0)} | {row['rounds']:.0f} "
             f"| {row['errors']:.0f} |"
         )
     for server in pending:
-        lines.append(f"| {descriptions.get(server, server)} | pending | | | | | | |")
+        lines.append(f"| {descriptions.get(server, server)} | pending | | | | | | | |")
     for server, why in failed.items():
-        lines.append(f"| {descriptions.get(server, server)} | failed: {why} | | | | | | |")
+        lines.append(f"| {descriptions.get(server, server)} | failed: {why} | | | | | | | |")
     if ratio_rows:
         lines += ["", "| ratio (of medians) | value | target |", "|---|---:|---|"]
         for row in ratio_rows:

@@ -81,7 +81,7 @@ def _chanx_importable() -> tuple[bool, str]:
 
 def _order(names: list[str], rounds: int) -> list[tuple[int, str]]:
     """(round, server) pairs: forward on even rounds, reversed on odd ones."""
-    plan = []
+    plan: list[tuple[int, str]] = []
     for index in range(rounds):
         sequence = names if index % 2 == 0 else list(reversed(names))
         plan.extend((index + 1, name) for name in sequence)
@@ -89,6 +89,7 @@ def _order(names: list[str], rounds: int) -> list[tuple[int, str]]:
 
 
 def _load(args: argparse.Namespace, server: servers.RunningServer) -> dict[str, Any]:
+    """Run the load client against `server` in its own process; return its JSON result."""
     command = [
         sys.executable,
         str(LOADCLIENT),
@@ -119,6 +120,7 @@ def _load(args: argparse.Namespace, server: servers.RunningServer) -> dict[str, 
 
 
 def _run_one(args: argparse.Namespace, round_no: int, name: str) -> dict[str, Any]:
+    """Start one server, load it, stop it; log and return the run's figures."""
     spec = servers.SERVERS[name]
     with servers.running(spec, args.loop, SERVER_CPUS if args.pin else None) as server:
         result = _load(args, server)
@@ -126,7 +128,8 @@ def _run_one(args: argparse.Namespace, round_no: int, name: str) -> dict[str, An
     print(
         f"bench: round {round_no} {name:<17} {result['messages_per_s']:>9,.0f} msg/s  "
         f"p50 {result['p50_ms']:.2f} ms  p99 {result['p99_ms']:.2f} ms  "
-        f"server {result['server_cpu_us_per_msg']:.1f} µs/msg",
+        f"server {result['server_cpu_us_per_msg']:.1f} µs/msg  "
+        f"other CPU {result['other_cpu_pct']:.0f}%  steal {result['steal_pct']:.0f}%",
         file=sys.stderr,
         flush=True,
     )
@@ -134,6 +137,7 @@ def _run_one(args: argparse.Namespace, round_no: int, name: str) -> dict[str, An
 
 
 def _header(command: str, env: dict[str, Any], args: argparse.Namespace) -> str:
+    """Date, command, load settings, versions and machine, one per line."""
     versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items())
     machine = env["machine"]
     return "\n".join(
@@ -176,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
             upstream_env.ensure(), ("chanx", "fast-channels", *report.STACK)
         )
 
-    runs, failed = [], {}
+    runs: list[dict[str, Any]] = []
+    failed: dict[str, str] = {}
     for index, (round_no, name) in enumerate(_order(names, args.rounds)):
         if name in failed:
             continue

@@ -36,6 +36,7 @@ def main_python() -> Path:
 
 
 def _upstream_python() -> Path:
+    """The upstream venv's interpreter, creating the venv on first use."""
     import upstream_env
 
     return upstream_env.ensure()
@@ -96,6 +97,7 @@ def uvicorn_command(python: Path, app: str, port: int, loop: str) -> list[str]:
 
 
 def _server_env(extra: dict[str, str]) -> dict[str, str]:
+    """This process's environment without PYTHONPATH, plus the server's own variables."""
     # No inherited PYTHONPATH: the upstream venv must import *its* chanx, not this repo's.
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -104,6 +106,7 @@ def _server_env(extra: dict[str, str]) -> dict[str, str]:
 
 
 def _wait_until_listening(proc: subprocess.Popen[bytes], port: int, timeout: float) -> None:
+    """Poll the port until it accepts a connection; fail if the process exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
