@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -144,7 +145,9 @@ class ConsumerApp:
     """The ASGI application `as_asgi()` returns: one consumer instance per connection.
 
     It is a callable object rather than a function because Starlette's `WebSocketRoute`
-    treats plain functions as `websocket_session` endpoints.
+    treats plain functions as `websocket_session` endpoints. It also advertises FastAPI's
+    endpoint signature, `(websocket: WebSocket)`, so FastAPI's
+    `app.add_api_websocket_route(path, Consumer.as_asgi())` mounts it as well.
 
     Attributes:
         consumer_class: The consumer class served.
@@ -159,7 +162,28 @@ class ConsumerApp:
         self.consumer_class = consumer_class
         self.consumer_initkwargs = initkwargs
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    @property
+    def __signature__(self) -> inspect.Signature:
+        """What FastAPI's dependency injection reads: one `WebSocket` parameter."""
+        from starlette.websockets import WebSocket
+
+        parameter = inspect.Parameter(
+            "websocket", inspect.Parameter.KEYWORD_ONLY, annotation=WebSocket
+        )
+        return inspect.Signature([parameter])
+
+    async def __call__(
+        self,
+        scope: Scope | None = None,
+        receive: Receive | None = None,
+        send: Send | None = None,
+        *,
+        websocket: Any = None,
+    ) -> None:
+        if websocket is not None:  # called by FastAPI with a starlette WebSocket
+            scope, receive, send = websocket.scope, websocket.receive, websocket.send
+        if scope is None or receive is None or send is None:
+            raise TypeError(f"{self.consumer_class.__qualname__} app needs scope, receive and send")
         if scope["type"] != "websocket":
             raise RuntimeError(
                 f"{self.consumer_class.__qualname__} serves WebSocket connections; it got an "

@@ -81,14 +81,22 @@ async def test_starlette_route_with_path_params_and_bad_input() -> None:
         assert await roundtrip(ws, '{"action":"ping"}') == {"action": "pong", "payload": None}
 
 
-async def test_fastapi_app_router_and_included_router() -> None:
+async def test_fastapi_routes_of_every_kind_mount_a_consumer() -> None:
     app = FastAPI()
+    app.add_api_websocket_route("/api-route/{room}", Echo.as_asgi())
     app.router.add_websocket_route("/direct/{room}", Echo.as_asgi())
     router = APIRouter()
     router.add_websocket_route("/routed/{room}", Echo.as_asgi())
+    router.add_api_websocket_route("/api-routed/{room}", Echo.as_asgi())
     app.include_router(router, prefix="/api")
     async with LiveServer(app) as server:
-        for path, room in [("/direct/a", "a"), ("/api/routed/b", "b")]:
+        paths = [
+            ("/api-route/z", "z"),
+            ("/direct/a", "a"),
+            ("/api/routed/b", "b"),
+            ("/api/api-routed/c", "c"),
+        ]
+        for path, room in paths:
             async with websockets.connect(server.ws_url(path)) as ws:
                 assert await roundtrip(ws, '{"action":"where"}') == {
                     "action": "here",
