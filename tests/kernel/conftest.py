@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from chanx.kernel import host as host_module
 from chanx.kernel import reset_plugin_host
 
 SWITCHES = (
@@ -21,11 +22,25 @@ SWITCHES = (
 )
 
 
+def _is_fake(ep: object, tmp_path: Path) -> bool:
+    dist = getattr(ep, "dist", None)
+    return dist is not None and str(dist.locate_file("")).startswith(str(tmp_path))
+
+
 @pytest.fixture(autouse=True)
-def isolated_host(monkeypatch: pytest.MonkeyPatch):
-    """Every test starts and ends with no plugin host and no CHANX_* switch set."""
+def isolated_host(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """Every test starts and ends with no plugin host and no CHANX_* switch set.
+
+    Discovery still goes through `importlib.metadata`, but only the distributions a test
+    writes under its own `tmp_path` are seen: the plugins installed in the workspace (the
+    formatter, layer and authenticator distributions) do not leak into these tests.
+    """
     for name in SWITCHES:
         monkeypatch.delenv(name, raising=False)
+    real = host_module._entry_points
+    monkeypatch.setattr(
+        host_module, "_entry_points", lambda: [ep for ep in real() if _is_fake(ep, tmp_path)]
+    )
     reset_plugin_host()
     yield
     reset_plugin_host()

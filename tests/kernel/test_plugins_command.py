@@ -119,9 +119,19 @@ def test_json_lists_each_plugin_with_distribution_and_version(fake_site, capsys)
     ]
 
 
-def test_python_dash_m_chanx_plugins_discovers_an_installed_distribution(fake_site) -> None:
+def test_python_dash_m_chanx_plugins_discovers_an_installed_distribution(
+    fake_site, tmp_path
+) -> None:
     install_foo(fake_site)
-    env = {**os.environ, "PYTHONPATH": fake_site.pythonpath}
+    from importlib.metadata import entry_points
+
+    real = [
+        ep.name
+        for ep in entry_points(group="chanx")
+        if ep.dist is None or str(tmp_path) not in str(ep.dist.locate_file(""))
+    ]
+    hidden = ",".join(real)  # the workspace's own plugins stay out of this listing
+    env = {**os.environ, "PYTHONPATH": fake_site.pythonpath, "CHANX_DISABLED_PLUGINS": hidden}
     result = subprocess.run(
         [sys.executable, "-m", "chanx", "plugins", "--json", "--all", "--check"],
         env=env,
