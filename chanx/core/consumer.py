@@ -203,7 +203,7 @@ class BaseConsumer(Generic[EventT]):
         layer = cls._layer_for_events("send_event")
         for tap in _event_taps:
             tap(CapturedEvent(cls, event, channel_name=channel_name))
-        await layer.send(channel_name, {"type": EVENT_TYPE, "event": event.model_dump(mode="json")})
+        await layer.send(channel_name, {"type": EVENT_TYPE, "event": _dump_event(event)})
 
     @classmethod
     async def broadcast_event(cls, event: EventT, groups: Iterable[str] | None = None) -> None:
@@ -212,7 +212,7 @@ class BaseConsumer(Generic[EventT]):
         targets = tuple(cls.groups if groups is None else groups)
         for tap in _event_taps:
             tap(CapturedEvent(cls, event, groups=targets))
-        payload = {"type": EVENT_TYPE, "event": event.model_dump(mode="json")}
+        payload = {"type": EVENT_TYPE, "event": _dump_event(event)}
         for group in targets:
             await layer.group_send(group, payload)
 
@@ -264,7 +264,12 @@ class BaseConsumer(Generic[EventT]):
             self.channel_name = await layer.new_channel()
             for group in self.groups:
                 await layer.group_add(group, self.channel_name)
-        await self.post_authentication()
+        try:
+            await self.post_authentication()
+        except Exception:
+            logger.exception("%s.post_authentication raised", type(self).__qualname__)
+            await self.close(CloseCode.INTERNAL_ERROR)
+            return False
         from chanx.kernel import get_plugin_host
 
         host = get_plugin_host()
@@ -399,6 +404,11 @@ class BaseConsumer(Generic[EventT]):
             return
         logger.info("%s %s action=%s bytes=%d", self._plan.consumer, direction, action, len(frame))
         logger.debug("%s %s frame=%r", self._plan.consumer, direction, frame)
+
+
+def _dump_event(event: BaseMessage) -> dict[str, Any]:
+    """Events travel as JSON-able dicts, by alias: receivers validate them by alias."""
+    return event.model_dump(mode="json", by_alias=True)
 
 
 _STATUS_TEXT = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 500: "Server Error"}

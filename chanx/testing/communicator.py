@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from types import TracebackType
 from typing import Any
@@ -136,10 +137,11 @@ class WebsocketCommunicator:
 
         Client frames and layer messages are served concurrently, so a frame caused by a
         broadcast may arrive before or after the sender's `complete`. Pass several actions
-        (`("complete", "group_complete")`) to wait until each has been seen once; those
-        completion frames are left out of the result.
+        (`("complete", "group_complete")`) to wait until each has been seen; repeat an action
+        to wait for it that many times (`("complete", "group_complete", "group_complete")`
+        after a frame that causes two broadcasts). Those completion frames are left out.
         """
-        pending = {stop_action} if isinstance(stop_action, str) else set(stop_action)
+        pending = Counter([stop_action] if isinstance(stop_action, str) else stop_action)
         frames: list[dict[str, Any]] = []
         while pending:
             try:
@@ -149,9 +151,10 @@ class WebsocketCommunicator:
                     f"no {sorted(pending)!r} frame arrived (got {frames!r}); does the consumer "
                     f"set send_completion = True?"
                 ) from None
-            action = frame.get(self.field)
-            if action in pending:
-                pending.discard(action)
+            action = self._action_of(frame)
+            if pending[action] > 0:
+                pending[action] -= 1
+                pending += Counter()  # drop the zero counts
             else:
                 frames.append(frame)
         return frames
@@ -164,7 +167,7 @@ class WebsocketCommunicator:
         while True:
             frame = await self.receive_json(timeout)
             frames.append(frame)
-            if frame.get(self.field) == action:
+            if self._action_of(frame) == action:
                 return frames
 
     async def receive_nothing(self, timeout: float = 0.05) -> bool:
@@ -214,6 +217,10 @@ class WebsocketCommunicator:
             self._task.result()  # re-raise the application's exception, if any
             raise AssertionError("the application finished without sending anything more")
         raise TimeoutError(f"nothing received within {timeout or self.timeout} s")
+
+    def _action_of(self, frame: dict[str, Any]) -> Any:
+        """A frame's action; chanx's own frames (completion, error) always use `action`."""
+        return frame.get(self.field, frame.get("action"))
 
     def _closed(self, message: MutableMapping[str, Any]) -> None:
         self.close_code = int(message.get("code", 1000))
