@@ -30,7 +30,11 @@ def plugin_dirs() -> list[Path]:
 
 def workspace_fingerprint() -> str:
     digest = hashlib.sha256()
-    for path in [ROOT / "pyproject.toml", Path(__file__), *(d / "pyproject.toml" for d in plugin_dirs())]:
+    for path in [
+        ROOT / "pyproject.toml",
+        Path(__file__),
+        *(d / "pyproject.toml" for d in plugin_dirs()),
+    ]:
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -42,7 +46,7 @@ def run(*args: str | Path) -> None:
 
 def ensure_environment() -> None:
     """Create or refresh `.venv` so it holds the current workspace."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be started by an older python3
         sys.exit(f"chanx needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     fingerprint = workspace_fingerprint()
     if STAMP.exists() and STAMP.read_text() == fingerprint and PYTHON.exists():
@@ -55,8 +59,17 @@ def ensure_environment() -> None:
     editables: list[str] = ["-e", "."]
     for plugin in plugin_dirs():
         editables += ["-e", str(plugin.relative_to(ROOT))]
-    run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "--group", "dev", *editables)
+    run(
+        PYTHON,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--group",
+        "dev",
+        *editables,
+    )
     STAMP.write_text(fingerprint)
 
 
