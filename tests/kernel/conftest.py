@@ -74,6 +74,8 @@ class FakeSite:
             target = path.joinpath(*parts[:-1], f"{parts[-1]}.py")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(textwrap.dedent(source))
+            if parts[0] not in self.packages:
+                self._shadow(parts[0])
             self.packages.add(parts[0])
         info = path / f"{dist.replace('-', '_')}-{version}.dist-info"
         info.mkdir(parents=True)
@@ -89,6 +91,12 @@ class FakeSite:
     def pythonpath(self) -> str:
         """A PYTHONPATH value that makes a subprocess see every distribution written so far."""
         return os.pathsep.join(str(path) for path in self.paths)
+
+    def _shadow(self, package: str) -> None:
+        """Hide an imported package of the same name (a real plugin) until the test ends."""
+        for name in list(sys.modules):
+            if name.split(".")[0] == package:
+                self.monkeypatch.delitem(sys.modules, name)
 
     def forget_modules(self) -> None:
         for name in list(sys.modules):

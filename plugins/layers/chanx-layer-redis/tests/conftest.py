@@ -1,0 +1,107 @@
+"""Fixtures for the Redis layer's tests: the machine's Redis, unique prefixes, own servers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+REDIS_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def ping(port: int, timeout: float = 0.5) -> bool:
+    """Whether a Redis server answers PING on loopback `port`."""
+    try:
+        with socket.create_connection((REDIS_HOST, port), timeout=timeout) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _redis_available() -> None:
+    """Skip every test here without Redis at 127.0.0.1:6379, unless CHANX_REQUIRE_REDIS=1."""
+    if ping(REDIS_PORT):
+        return
+    if os.environ.get("CHANX_REQUIRE_REDIS") == "1":
+        pytest.fail(
+            f"CHANX_REQUIRE_REDIS=1 but no Redis answers at {REDIS_HOST}:{REDIS_PORT}; start "
+            "one (redis-server --port 6379) or unset CHANX_REQUIRE_REDIS."
+        )
+    pytest.skip(
+        f"Redis not reachable at {REDIS_HOST}:{REDIS_PORT} (set CHANX_REQUIRE_REDIS=1 to fail)"
+    )
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """URL of the machine's Redis (shared with other runs: use `prefix`)."""
+    return REDIS_URL
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A key prefix no other test (or parallel run) uses."""
+    return f"chanx-test-{uuid.uuid4().hex[:10]}"
+
+
+def free_port() -> int:
+    """A loopback TCP port that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind((REDIS_HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class OwnRedis:
+    """A throwaway redis-server on a free loopback port that a test may stop and restart."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://{REDIS_HOST}:{self.port}/0"
+        self._workdir = workdir
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server and wait until it answers."""
+        options = ["--save", "", "--appendonly", "no", "--dir", str(self._workdir)]
+        self._process = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", REDIS_HOST, *options],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not ping(self.port, 0.2):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Kill the server (no clean shutdown, like a crash) and wait for it to exit."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(10)
+            self._process = None
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    """A private redis-server, always killed afterwards."""
+    if not os.path.exists(REDIS_SERVER):
+        pytest.skip("redis-server binary not found; the restart test starts its own server")
+    server = OwnRedis(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,90 @@
+"""The app the two-process test serves with uvicorn (configured by environment variables).
+
+``CHANX_TEST_REDIS_URL`` and ``CHANX_TEST_PREFIX`` select the Redis layer; run as
+``python -m uvicorn twoproc_app:app`` from this directory, or import it and call
+`send_poke` to send an event from a separate process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import ClassVar, Literal
+
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
+
+from chanx.core.decorators import event_handler, ws_handler
+from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
+from chanx.layers import close_layers, configure_layers
+from chanx.messages.base import BaseMessage
+
+configure_layers(
+    {
+        "default": {
+            "BACKEND": "redis",
+            "CONFIG": {
+                "url": os.environ["CHANX_TEST_REDIS_URL"],
+                "prefix": os.environ["CHANX_TEST_PREFIX"],
+                "capacity": 1000,
+            },
+        }
+    }
+)
+
+
+class Say(BaseMessage):
+    action: Literal["say"] = "say"
+    payload: str
+
+
+class Said(BaseMessage):
+    action: Literal["said"] = "said"
+    payload: str
+
+
+class WhoAmI(BaseMessage):
+    action: Literal["whoami"] = "whoami"
+    payload: None = None
+
+
+class YouAre(BaseMessage):
+    action: Literal["you_are"] = "you_are"
+    payload: str
+
+
+class Poke(BaseMessage):
+    action: Literal["poke"] = "poke"
+    payload: str
+
+
+class Room(AsyncJsonWebsocketConsumer[Poke]):
+    """Every connection joins ``room``; ``say`` is broadcast to the room."""
+
+    groups: ClassVar[list[str]] = ["room"]
+
+    @ws_handler
+    async def handle_say(self, message: Say) -> None:
+        await self.broadcast_message(Said(payload=message.payload))
+
+    @ws_handler
+    async def handle_whoami(self, message: WhoAmI) -> YouAre:
+        return YouAre(payload=self.channel_name)
+
+    @event_handler
+    async def handle_poke(self, event: Poke) -> Said:
+        return Said(payload=f"poke:{event.payload}")
+
+
+app = Starlette(routes=[WebSocketRoute("/ws", Room.as_asgi())])
+
+
+async def send_poke(channel_name: str, text: str) -> None:
+    """Send a `Poke` event to one connection, from a process that serves no client."""
+    await Room.send_event(Poke(payload=text), channel_name)
+    await close_layers()
+
+
+if __name__ == "__main__":
+    asyncio.run(send_poke(sys.argv[1], sys.argv[2]))
