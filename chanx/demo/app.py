@@ -18,7 +18,6 @@ from typing import Annotated
 
 from fastapi import FastAPI, Path
 from fastapi.responses import HTMLResponse
-from starlette.routing import WebSocketRoute
 
 from chanx.core.authenticator import AuthenticationFailed, BaseAuthenticator
 from chanx.core.close_codes import CloseCode
@@ -156,8 +155,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer[ChatEvent]):
 app = FastAPI(
     title="chanx demo chat",
     description="A multi-room chat built with chanx. Open / in two browser tabs.",
-    routes=[WebSocketRoute("/ws/chat/{room}", ChatConsumer.as_asgi(), name="chat")],
 )
+app.add_api_websocket_route("/ws/chat/{room}", ChatConsumer.as_asgi(), name="chat")
 
 
 @app.get("/", response_class=HTMLResponse, include_in_schema=False)
