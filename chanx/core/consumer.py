@@ -120,6 +120,10 @@ class BaseConsumer(Generic[EventT]):
         host.consumer_prepared(cls)
 
     def __init__(self, scope: MutableMapping[str, Any]) -> None:
+        self._init_connection(scope)
+
+    def _init_connection(self, scope: MutableMapping[str, Any]) -> None:
+        """Set per-connection state (adapters that create consumers without a scope call it)."""
         self.scope = scope
         self.groups = list(type(self).groups)
         self.authenticator = None

@@ -1,22 +1,21 @@
-"""The per-connection runtime, driven in-process through WebsocketCommunicator."""
+"""The per-connection runtime, driven in-process through each adapter's communicator.
+
+Every test taking `adapter` runs on Starlette and on Django Channels (see `conftest.py`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import WebSocketRoute
 
 from chanx.core.decorators import event_handler, ws_handler
-from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
 from chanx.messages.base import BaseMessage
 from chanx.messages.incoming import PingMessage
 from chanx.messages.outgoing import PongMessage
 from chanx.testing.capture import capture_broadcast_events
-from chanx.testing.communicator import WebsocketCommunicator
 
 
 class Say(BaseMessage):
@@ -59,7 +58,7 @@ class Joined(BaseMessage):
     payload: str
 
 
-class Room(AsyncJsonWebsocketConsumer):
+class RoomBody:
     send_completion = True
     groups: ClassVar[list[str]] = ["lobby"]
     passthrough_events: ClassVar[list[type[BaseMessage]]] = [Joined]
@@ -98,24 +97,26 @@ class Room(AsyncJsonWebsocketConsumer):
         return Said(payload=f"event:{event.payload}")
 
 
-app = Starlette(
-    routes=[
-        WebSocketRoute("/room", Room.as_asgi()),
-        WebSocketRoute("/room/{target}", Room.as_asgi()),
-    ]
-)
+@pytest.fixture
+def room(adapter: Any) -> Any:
+    return adapter.consumer(RoomBody)
 
 
-async def test_return_value_goes_to_the_sender() -> None:
-    async with WebsocketCommunicator(app, "/room") as client:
+@pytest.fixture
+def app(adapter: Any, room: Any) -> Any:
+    return adapter.app(("/room", room), ("/room/{target}", room))
+
+
+async def test_return_value_goes_to_the_sender(adapter: Any, app: Any) -> None:
+    async with adapter.client(app, "/room") as client:
         await client.send_message(PingMessage())
         assert await client.receive_all_messages() == [{"action": "pong", "payload": None}]
         await client.send_message(Say(payload="hi"))
         assert await client.receive_all_messages() == [{"action": "said", "payload": "HI"}]
 
 
-async def test_none_sends_nothing_and_send_message_sends_each() -> None:
-    async with WebsocketCommunicator(app, "/room") as client:
+async def test_none_sends_nothing_and_send_message_sends_each(adapter: Any, app: Any) -> None:
+    async with adapter.client(app, "/room") as client:
         await client.send_message(Quiet())
         assert await client.receive_all_messages() == []
         await client.send_message(Twice(payload=""))
@@ -135,9 +136,9 @@ async def test_none_sends_nothing_and_send_message_sends_each() -> None:
     ],
 )
 async def test_bad_input_gets_one_error_frame_and_the_next_frame_is_served(
-    frame: str, code: str
+    adapter: Any, app: Any, frame: str, code: str
 ) -> None:
-    async with WebsocketCommunicator(app, "/room") as client:
+    async with adapter.client(app, "/room") as client:
         await client.send_text(frame)
         (error,) = await client.receive_all_messages()
         assert error["action"] == "error"
@@ -146,8 +147,8 @@ async def test_bad_input_gets_one_error_frame_and_the_next_frame_is_served(
         assert await client.receive_all_messages() == [{"action": "pong", "payload": None}]
 
 
-async def test_validation_errors_carry_locations_but_not_the_input() -> None:
-    async with WebsocketCommunicator(app, "/room") as client:
+async def test_validation_errors_carry_locations_but_not_the_input(adapter: Any, app: Any) -> None:
+    async with adapter.client(app, "/room") as client:
         await client.send_text('{"action": "say", "payload": {"secret": "hunter2"}}')
         (error,) = await client.receive_all_messages()
         assert error["payload"]["errors"] == [
@@ -163,17 +164,17 @@ async def test_validation_errors_carry_locations_but_not_the_input() -> None:
         )
 
 
-async def test_binary_frames_get_an_error_frame() -> None:
-    async with WebsocketCommunicator(app, "/room") as client:
+async def test_binary_frames_get_an_error_frame(adapter: Any, app: Any) -> None:
+    async with adapter.client(app, "/room") as client:
         await client.send_bytes(b"\x00\x01")
         (error,) = await client.receive_all_messages()
         assert error["payload"]["code"] == "invalid_frame"
 
 
 async def test_handler_exception_sends_a_generic_error_and_logs_the_traceback(
-    caplog: pytest.LogCaptureFixture,
+    adapter: Any, app: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with WebsocketCommunicator(app, "/room") as client:
+    async with adapter.client(app, "/room") as client:
         with caplog.at_level(logging.ERROR, logger="chanx.consumer"):
             await client.send_message(Boom())
             (error,) = await client.receive_all_messages()
@@ -184,10 +185,10 @@ async def test_handler_exception_sends_a_generic_error_and_logs_the_traceback(
         assert await client.receive_all_messages() == [{"action": "pong", "payload": None}]
 
 
-async def test_broadcast_to_default_groups_and_exclude_current() -> None:
+async def test_broadcast_to_default_groups_and_exclude_current(adapter: Any, app: Any) -> None:
     async with (
-        WebsocketCommunicator(app, "/room") as a,
-        WebsocketCommunicator(app, "/room") as b,
+        adapter.client(app, "/room") as a,
+        adapter.client(app, "/room") as b,
     ):
         await a.send_message(Shout(payload="hello"))
         both = ("complete", "group_complete")
@@ -202,10 +203,10 @@ async def test_broadcast_to_default_groups_and_exclude_current() -> None:
         assert await a.receive_all_messages(both) == []
 
 
-async def test_broadcast_to_explicit_groups_reaches_only_members() -> None:
+async def test_broadcast_to_explicit_groups_reaches_only_members(adapter: Any, app: Any) -> None:
     async with (
-        WebsocketCommunicator(app, "/room/lobby") as sender,
-        WebsocketCommunicator(app, "/room") as member,
+        adapter.client(app, "/room/lobby") as sender,
+        adapter.client(app, "/room") as member,
     ):
         await sender.send_message(Shout(payload="to-lobby"))
         assert await member.receive_all_messages("group_complete") == [
@@ -213,15 +214,17 @@ async def test_broadcast_to_explicit_groups_reaches_only_members() -> None:
         ]
 
 
-async def test_events_by_group_and_by_channel_name_reach_the_event_handler() -> None:
-    joined: list[Room] = []
+async def test_events_by_group_and_by_channel_name_reach_the_event_handler(
+    adapter: Any, room: Any
+) -> None:
+    joined: list[Any] = []
 
-    class Tracked(Room):
+    class Tracked(room):  # type: ignore[misc, valid-type]
         async def post_authentication(self) -> None:
             joined.append(self)
 
-    tracked = Starlette(routes=[WebSocketRoute("/t", Tracked.as_asgi())])
-    async with WebsocketCommunicator(tracked, "/t") as client:
+    tracked = adapter.app(("/t", Tracked))
+    async with adapter.client(tracked, "/t") as client:
         await Tracked.broadcast_event(Notify(payload="all"))
         assert await client.receive_all_messages("event_complete") == [
             {"action": "said", "payload": "event:all"}
@@ -236,15 +239,17 @@ async def test_events_by_group_and_by_channel_name_reach_the_event_handler() -> 
         ]
 
 
-async def test_capture_broadcast_events_records_and_still_delivers() -> None:
-    async with WebsocketCommunicator(app, "/room") as client:
-        with capture_broadcast_events(Room) as captured:
-            await Room.broadcast_event(Notify(payload="c"))
+async def test_capture_broadcast_events_records_and_still_delivers(
+    adapter: Any, app: Any, room: Any
+) -> None:
+    async with adapter.client(app, "/room") as client:
+        with capture_broadcast_events(room) as captured:
+            await room.broadcast_event(Notify(payload="c"))
         assert [(c.event, c.groups) for c in captured] == [(Notify(payload="c"), ("lobby",))]
         assert await client.receive_all_messages("event_complete") != []
 
 
-class Gate(AsyncJsonWebsocketConsumer):
+class GateBody:
     send_completion = True
     released: ClassVar[asyncio.Event]
     cancelled: ClassVar[list[str]] = []
@@ -264,54 +269,60 @@ class Gate(AsyncJsonWebsocketConsumer):
         return Said(payload=f"event:{event.payload}")
 
 
-gate_app = Starlette(routes=[WebSocketRoute("/gate", Gate.as_asgi())])
+@pytest.fixture
+def gate_app(adapter: Any) -> Any:
+    return adapter.app(("/gate", adapter.consumer(GateBody)))
 
 
-async def test_frames_are_served_in_arrival_order_and_events_meanwhile() -> None:
-    Gate.released = asyncio.Event()
-    async with WebsocketCommunicator(gate_app, "/gate") as client:
+async def test_frames_are_served_in_arrival_order_and_events_meanwhile(
+    adapter: Any, gate_app: Any
+) -> None:
+    GateBody.released = asyncio.Event()
+    async with adapter.client(gate_app, "/gate") as client:
         await client.send_message(Say(payload="wait"))
         await client.send_message(Say(payload="after"))
         assert await client.receive_nothing()
-        Gate.released.set()
+        GateBody.released.set()
         frames = await client.receive_all_messages() + await client.receive_all_messages()
         assert [f["payload"] for f in frames] == ["wait", "after"]
 
 
-async def test_layer_events_are_served_while_a_handler_is_busy() -> None:
-    Gate.released = asyncio.Event()
-    instances: list[Gate] = []
+async def test_layer_events_are_served_while_a_handler_is_busy(adapter: Any) -> None:
+    GateBody.released = asyncio.Event()
+    instances: list[Any] = []
 
-    class Busy(Gate):
+    class Busy(adapter.consumer(GateBody)):  # type: ignore[misc]
         async def post_authentication(self) -> None:
             instances.append(self)
 
-    busy_app = Starlette(routes=[WebSocketRoute("/busy", Busy.as_asgi())])
-    async with WebsocketCommunicator(busy_app, "/busy") as client:
+    busy_app = adapter.app(("/busy", Busy))
+    async with adapter.client(busy_app, "/busy") as client:
         await client.send_message(Say(payload="wait"))
         await Busy.send_event(Notify(payload="meanwhile"), instances[0].channel_name)
         assert await client.receive_all_messages("event_complete") == [
             {"action": "said", "payload": "event:meanwhile"}
         ]
-        Gate.released.set()
+        GateBody.released.set()
         assert await client.receive_all_messages() == [{"action": "said", "payload": "wait"}]
 
 
-async def test_a_handler_still_running_at_disconnect_is_cancelled() -> None:
-    Gate.released = asyncio.Event()
-    Gate.cancelled.clear()
-    client = WebsocketCommunicator(gate_app, "/gate")
+async def test_a_handler_still_running_at_disconnect_is_cancelled(
+    adapter: Any, gate_app: Any
+) -> None:
+    GateBody.released = asyncio.Event()
+    GateBody.cancelled.clear()
+    client = adapter.client(gate_app, "/gate")
     await client.connect()
     await client.send_message(Say(payload="wait"))
     assert await client.receive_nothing()
     await client.disconnect()
-    assert Gate.cancelled == ["wait"]
+    assert GateBody.cancelled == ["wait"]
 
 
-async def test_too_many_pending_frames_close_the_connection() -> None:
-    Gate.released = asyncio.Event()
-    small = Starlette(routes=[WebSocketRoute("/g", Gate.as_asgi(max_pending_frames=2))])
-    client = WebsocketCommunicator(small, "/g")
+async def test_too_many_pending_frames_close_the_connection(adapter: Any) -> None:
+    GateBody.released = asyncio.Event()
+    small = adapter.app(("/g", adapter.consumer(GateBody), {"max_pending_frames": 2}))
+    client = adapter.client(small, "/g")
     await client.connect()
     for _ in range(5):
         await client.send_message(Say(payload="wait"))
@@ -319,35 +330,37 @@ async def test_too_many_pending_frames_close_the_connection() -> None:
     await client.disconnect()
 
 
-async def test_send_event_sync_from_a_worker_thread_reaches_the_loop() -> None:
-    async with WebsocketCommunicator(app, "/room") as client:
-        await asyncio.to_thread(Room.broadcast_event_sync, Notify(payload="sync"))
+async def test_send_event_sync_from_a_worker_thread_reaches_the_loop(
+    adapter: Any, app: Any, room: Any
+) -> None:
+    async with adapter.client(app, "/room") as client:
+        await adapter.in_worker_thread(room.broadcast_event_sync, Notify(payload="sync"))
         assert await client.receive_all_messages("event_complete") == [
             {"action": "said", "payload": "event:sync"}
         ]
 
 
-async def test_sync_twins_refuse_to_run_inside_the_event_loop() -> None:
+async def test_sync_twins_refuse_to_run_inside_the_event_loop(room: Any) -> None:
     with pytest.raises(RuntimeError, match="await the async method"):
-        Room.broadcast_event_sync(Notify(payload="x"))
+        room.broadcast_event_sync(Notify(payload="x"))
 
 
-def test_sync_twin_without_a_serving_loop_runs_on_its_own_loop() -> None:
+def test_sync_twin_without_a_serving_loop_runs_on_its_own_loop(room: Any) -> None:
     from chanx.core import sync
 
     sync._home_loop = None
-    Room.broadcast_event_sync(Notify(payload="nobody listens"))
+    room.broadcast_event_sync(Notify(payload="nobody listens"))
 
 
 async def test_logging_reports_actions_and_sizes_not_payloads(
-    caplog: pytest.LogCaptureFixture,
+    adapter: Any, room: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    class Logged(Room):
+    class Logged(room):  # type: ignore[misc, valid-type]
         log_websocket_message = True
         log_ignored_actions: ClassVar[list[str]] = ["ping", "pong"]
 
-    logged = Starlette(routes=[WebSocketRoute("/l", Logged.as_asgi())])
-    async with WebsocketCommunicator(logged, "/l") as client:
+    logged = adapter.app(("/l", Logged))
+    async with adapter.client(logged, "/l") as client:
         with caplog.at_level(logging.INFO, logger="chanx.consumer"):
             await client.send_message(Say(payload="topsecret"))
             await client.receive_all_messages()
@@ -360,23 +373,23 @@ async def test_logging_reports_actions_and_sizes_not_payloads(
     assert not any("action=ping" in line or "action=pong" in line for line in lines)
 
 
-def test_as_asgi_rejects_unknown_and_plan_shaping_overrides() -> None:
+def test_as_asgi_rejects_unknown_and_plan_shaping_overrides(room: Any) -> None:
     with pytest.raises(TypeError, match="not an attribute"):
-        Room.as_asgi(nonsense=1)
+        room.as_asgi(nonsense=1)
     with pytest.raises(TypeError, match="shapes the compiled plan"):
-        Room.as_asgi(camelize=True)
+        room.as_asgi(camelize=True)
 
 
-async def test_generic_parameter_works_at_runtime() -> None:
-    class Typed(AsyncJsonWebsocketConsumer[Notify]):
+async def test_generic_parameter_works_at_runtime(adapter: Any) -> None:
+    class Typed(adapter.base[Notify]):  # type: ignore[misc, name-defined]
         send_completion = True
 
         @event_handler
         async def handle_notify(self, event: Notify) -> Said:
             return Said(payload=event.payload)
 
-    typed = Starlette(routes=[WebSocketRoute("/typed", Typed.as_asgi())])
-    async with WebsocketCommunicator(typed, "/typed") as client:
+    typed = adapter.app(("/typed", Typed))
+    async with adapter.client(typed, "/typed") as client:
         await client.send_message(PingMessage())
         (error,) = await client.receive_all_messages()
         assert error["payload"]["code"] == "unknown_action"
@@ -384,13 +397,11 @@ async def test_generic_parameter_works_at_runtime() -> None:
 
 
 async def test_closing_the_layer_stops_events_but_not_the_connection(
-    caplog: pytest.LogCaptureFixture,
+    adapter: Any, app: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from chanx.layers import close_layers
-
-    async with WebsocketCommunicator(app, "/room") as client:
+    async with adapter.client(app, "/room") as client:
         with caplog.at_level(logging.INFO, logger="chanx.consumer"):
-            await close_layers()
+            await adapter.close_layers()
             await client.send_message(PingMessage())
             assert await client.receive_all_messages() == [{"action": "pong", "payload": None}]
         assert any("channel layer closed" in r.getMessage() for r in caplog.records)
