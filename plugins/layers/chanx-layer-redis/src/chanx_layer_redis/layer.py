@@ -215,18 +215,22 @@ class RedisChannelLayer(BaseChannelLayer):
             LayerClosed: The layer was closed before or while waiting.
             ValueError: The channel belongs to another process.
         """
+        if isinstance(channel, str):
+            head, bang, _ = channel.partition("!")
+            if bang and head.endswith(self._pid):  # the hot path: one of this process's
+                if not self._waited:
+                    await self._start()
+                return await self._local.receive(channel)  # it validates the name
         validate_channel_name(channel)
         self._check_open()
         head, bang, _ = channel.partition("!")
         await self._start()
         if not bang:
             return await self._queues.pop(channel)
-        if not head.endswith(self._pid):
-            raise ValueError(
-                f"Channel {channel!r} belongs to another process's layer; a process can only "
-                "receive on channels its own layer's new_channel() created."
-            )
-        return await self._local.receive(channel)
+        raise ValueError(
+            f"Channel {channel!r} belongs to another process's layer; a process can only "
+            "receive on channels its own layer's new_channel() created."
+        )
 
     async def group_add(self, group: str, channel: str) -> None:
         """Add a channel of this process to `group` and make sure the process is subscribed.

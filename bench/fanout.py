@@ -1,0 +1,203 @@
+"""Group fan-out through Redis channel layers: chanx's vs channels_redis's two, one run.
+
+For each layer and each shape (100 or 1,000 members; in one process, or split across two
+processes with the sender in the first), the members' receivers loop on `receive`, the sender
+calls `group_send` back to back (never waiting for receivers) and the run ends when every member
+has every message, or when deliveries stall for `--stall` seconds. Reported: deliveries per
+second (all deliveries / time from the first send to the last delivery anywhere) and lost
+deliveries. Capacity is 1,000 for every layer, above the number of broadcasts, so a loss
+here is a loss "within capacity".
+
+Prerequisites: the workspace venv with chanx-layer-redis, plus the peer:
+``.venv/bin/pip install channels_redis`` (bench-only, not a dependency of anything).
+
+    .venv/bin/python bench/fanout.py                       # Redis at 127.0.0.1:6379
+    .venv/bin/python bench/fanout.py --json bench/results/fanout.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+import platform
+import sys
+import time
+import uuid
+from multiprocessing.connection import Connection
+from typing import Any
+
+LAYERS = ("chanx-redis", "channels_redis-core", "channels_redis-pubsub")
+MESSAGE = {"type": "chat.message", "text": "hello everyone in the room", "user": "ana"}
+
+
+def make_layer(kind: str, url: str, prefix: str) -> Any:
+    """Build one layer of `kind` on `url` with capacity 1,000."""
+    if kind == "chanx-redis":
+        from chanx_layer_redis import RedisChannelLayer
+
+        return RedisChannelLayer(url=url, prefix=prefix, capacity=1000)
+    if kind == "channels_redis-core":
+        from channels_redis.core import RedisChannelLayer as CoreLayer
+
+        return CoreLayer(hosts=[url], prefix=prefix, capacity=1000)
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    return RedisPubSubChannelLayer(hosts=[url], prefix=prefix)
+
+
+async def close_layer(layer: Any) -> None:
+    """Release a layer of any of the three kinds."""
+    if hasattr(layer, "flush"):
+        with contextlib.suppress(Exception):  # cleanup only
+            await layer.flush()
+    closer = getattr(layer, "close", None) or getattr(layer, "close_pools", None)
+    if closer is not None:
+        await closer()
+
+
+class Members:
+    """`count` channels in `group`, each with a receiver counting up to `expected`."""
+
+    def __init__(self, layer: Any, group: str, count: int, expected: int) -> None:
+        self.layer, self.group, self.count, self.expected = layer, group, count, expected
+        self.received = 0
+        self.last = 0.0
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def join(self) -> None:
+        for _ in range(self.count):
+            channel = await self.layer.new_channel()
+            await self.layer.group_add(self.group, channel)
+            self.tasks.append(asyncio.create_task(self._receive(channel)))
+        await asyncio.sleep(0.2)  # let every receiver start waiting (and subscriptions settle)
+
+    async def _receive(self, channel: str) -> None:
+        for _ in range(self.expected):
+            await self.layer.receive(channel)
+            self.received += 1
+            self.last = time.time()
+
+    async def settle(self, stall: float) -> None:
+        """Return when all deliveries are in, or when none came for `stall` seconds."""
+        seen, quiet_since = -1, time.monotonic()
+        while self.received < self.count * self.expected:
+            if self.received != seen:
+                seen, quiet_since = self.received, time.monotonic()
+            elif time.monotonic() - quiet_since > stall:
+                break
+            await asyncio.sleep(0.05)
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+async def remote_members(kind: str, url: str, prefix: str, group: str, count: int,
+                         expected: int, stall: float, pipe: Connection) -> None:  # fmt: skip
+    layer = make_layer(kind, url, prefix)
+    members = Members(layer, group, count, expected)
+    await members.join()
+    pipe.send("ready")
+    await asyncio.get_running_loop().run_in_executor(None, pipe.recv)  # "go": sending began
+    await members.settle(stall)
+    pipe.send((members.received, members.last))
+    await close_layer(layer)
+
+
+def remote_main(*args: Any) -> None:
+    asyncio.run(remote_members(*args))
+
+
+async def run_case(kind: str, url: str, members: int, processes: int, broadcasts: int,
+                   stall: float) -> dict[str, Any]:  # fmt: skip
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    group = "room"
+    local_count = members // processes
+    context = multiprocessing.get_context("spawn")
+    workers: list[tuple[Any, Connection]] = []
+    for _ in range(processes - 1):
+        ours, theirs = context.Pipe()
+        args = (kind, url, prefix, group, members - local_count, broadcasts, stall, theirs)
+        proc = context.Process(target=remote_main, args=args, daemon=True)
+        proc.start()
+        workers.append((proc, ours))
+    layer = make_layer(kind, url, prefix)
+    local = Members(layer, group, local_count, broadcasts)
+    try:
+        await local.join()
+        loop = asyncio.get_running_loop()
+        for _, pipe in workers:
+            assert await loop.run_in_executor(None, pipe.recv) == "ready"
+            pipe.send("go")
+        cpu0, start = time.process_time(), time.time()
+        for _ in range(broadcasts):
+            await layer.group_send(group, MESSAGE)
+        send_seconds = time.time() - start
+        await local.settle(stall)
+        cpu = time.process_time() - cpu0
+        received, last = local.received, local.last
+        for proc, pipe in workers:
+            got, when = await loop.run_in_executor(None, pipe.recv)
+            received, last = received + got, max(last, when)
+            proc.join(30)
+    finally:
+        for proc, _ in workers:
+            if proc.is_alive():
+                proc.kill()
+        await close_layer(layer)
+    expected = members * broadcasts
+    elapsed = max(last - start, 1e-9)
+    return {
+        "layer": kind,
+        "members": members,
+        "processes": processes,
+        "broadcasts": broadcasts,
+        "expected": expected,
+        "delivered": received,
+        "lost": expected - received,
+        "seconds": round(elapsed, 3),
+        "send_seconds": round(send_seconds, 3),
+        "deliveries_per_s": round(received / elapsed),
+        "sender_cpu_us_per_delivery": round(cpu / max(local.received, 1) * 1e6, 2),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--layers", default=",".join(LAYERS))
+    parser.add_argument(
+        "--deliveries", type=int, default=100_000, help="broadcasts = deliveries / members"
+    )
+    parser.add_argument("--stall", type=float, default=3.0)
+    parser.add_argument("--json", help="also write the results to this file")
+    options = parser.parse_args()
+    shapes = [(100, 1), (1000, 1), (100, 2), (1000, 2)]
+    results = []
+    for members, processes in shapes:
+        for kind in options.layers.split(","):
+            broadcasts = min(1000, options.deliveries // members)  # never above the capacity
+            result = asyncio.run(
+                run_case(kind, options.url, members, processes, broadcasts, options.stall)
+            )
+            results.append(result)
+            print(json.dumps(result), flush=True)
+    print()
+    print("| members | processes | layer | delivered/s | lost | seconds |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['members']} | {r['processes']} | {r['layer']} | "
+              f"{r['deliveries_per_s']:,} | {r['lost']} | {r['seconds']} |")  # fmt: skip
+    if options.json:
+        meta = {"python": sys.version.split()[0], "machine": platform.machine(),
+                "cpus": os.cpu_count(), "deliveries": options.deliveries}  # fmt: skip
+        with open(options.json, "w") as out:
+            json.dump({"meta": meta, "results": results}, out, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
