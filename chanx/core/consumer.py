@@ -129,6 +129,7 @@ class BaseConsumer(Generic[EventT]):
         self.authenticator = None
         self.channel_layer = None
         self.channel_name = ""
+        self.authenticated = False
         self.state = ConnectionState.CONNECTING
         self._plan = type(self).__chanx_plan__
 
@@ -151,7 +152,11 @@ class BaseConsumer(Generic[EventT]):
         """Called once the connection is authenticated and has joined its groups."""
 
     async def disconnect(self, code: int) -> None:
-        """Called after the connection closed and left its groups."""
+        """Called after an authenticated connection closed and left its groups.
+
+        Not called for a connection that was refused (authentication failed or raised):
+        `post_authentication` never ran for it, so there is nothing to undo.
+        """
 
     # -- sending ----------------------------------------------------------------------------
 
@@ -184,6 +189,20 @@ class BaseConsumer(Generic[EventT]):
         }
         for group in self.groups if groups is None else groups:
             await layer.group_send(group, relay)
+
+    async def join_group(self, group: str) -> None:
+        """Add this connection to `group`; it leaves it again at disconnect."""
+        layer = self._require_layer("join_group")
+        await layer.group_add(group, self.channel_name)
+        if group not in self.groups:
+            self.groups.append(group)
+
+    async def leave_group(self, group: str) -> None:
+        """Remove this connection from `group`."""
+        layer = self._require_layer("leave_group")
+        await layer.group_discard(group, self.channel_name)
+        if group in self.groups:
+            self.groups.remove(group)
 
     async def close(self, code: int = CloseCode.NORMAL, reason: str = "") -> None:
         """Close the connection; nothing is sent after this."""
@@ -262,6 +281,7 @@ class BaseConsumer(Generic[EventT]):
         sync.remember_loop()
         if not await self._authenticate():
             return False
+        self.authenticated = True
         layer = self.get_channel_layer()
         if layer is not None:
             self.channel_layer = layer
@@ -383,6 +403,8 @@ class BaseConsumer(Generic[EventT]):
     async def _on_disconnected(self, code: int) -> None:
         """After the socket closed: leave groups, run the hook, notify observers."""
         self.state = ConnectionState.CLOSED
+        if not self.authenticated:
+            return
         layer = self.channel_layer
         if layer is not None and self.channel_name:
             for group in self.groups:

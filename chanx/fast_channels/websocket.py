@@ -92,7 +92,7 @@ class AsyncJsonWebsocketConsumer(BaseConsumer[EventT], abstract=True):
         layer_task: asyncio.Task[None] | None = None
         try:
             if not await self._on_connected():
-                await self._drain_until_disconnect()
+                code = await self._drain_until_disconnect()
                 return
             if self.channel_layer is not None and self.channel_name:
                 layer_task = asyncio.create_task(self._layer_worker())
@@ -116,9 +116,11 @@ class AsyncJsonWebsocketConsumer(BaseConsumer[EventT], abstract=True):
             elif kind == "websocket.disconnect":
                 return int(message.get("code", CloseCode.NORMAL))
 
-    async def _drain_until_disconnect(self) -> None:
-        while (await self._receive())["type"] != "websocket.disconnect":
-            pass
+    async def _drain_until_disconnect(self) -> int:
+        while True:
+            message = await self._receive()
+            if message["type"] == "websocket.disconnect":
+                return int(message.get("code", CloseCode.NORMAL))
 
     async def _on_client_frame(self, message: Message) -> None:
         text = message.get("text")

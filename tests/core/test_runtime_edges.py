@@ -102,3 +102,69 @@ async def test_repeated_stop_actions_wait_for_each_occurrence() -> None:
         frames = await client.receive_all_messages(("complete", "group_complete", "group_complete"))
         assert frames == [{"action": "fanout", "payload": None}] * 2
         assert await client.receive_nothing()
+
+
+async def test_disconnect_hook_runs_only_for_authenticated_connections_with_the_real_code() -> None:
+    from chanx.core.authenticator import BaseAuthenticator
+
+    seen: list[tuple[str, int]] = []
+
+    class Gate(BaseAuthenticator):
+        async def authenticate(self) -> bool:
+            return self.get_query_param("ok") == "1"
+
+    class C(AsyncJsonWebsocketConsumer):
+        authenticator_class = Gate
+
+        async def disconnect(self, code: int) -> None:
+            seen.append(("disconnect", code))
+
+    app = Starlette(routes=[WebSocketRoute("/c", C.as_asgi())])
+    refused = WebsocketCommunicator(app, "/c?ok=0")
+    await refused.connect()
+    await refused.assert_closed(4401)
+    await refused.disconnect()
+    assert seen == []
+    accepted = WebsocketCommunicator(app, "/c?ok=1")
+    await accepted.connect()
+    await accepted.disconnect(code=4000)
+    assert seen == [("disconnect", 4000)]
+
+
+async def test_join_and_leave_group_at_runtime() -> None:
+    class Join(BaseMessage):
+        action: Literal["join"] = "join"
+        payload: str
+
+    class Leave(BaseMessage):
+        action: Literal["leave"] = "leave"
+        payload: str
+
+    class C(AsyncJsonWebsocketConsumer):
+        send_completion = True
+
+        @ws_handler
+        async def handle_join(self, message: Join) -> None:
+            await self.join_group(message.payload)
+
+        @ws_handler
+        async def handle_leave(self, message: Leave) -> None:
+            await self.leave_group(message.payload)
+
+        @ws_handler
+        async def handle_fanout(self, message: Fanout) -> None:
+            await self.broadcast_message(message, groups=["room"])
+
+    app = Starlette(routes=[WebSocketRoute("/c", C.as_asgi())])
+    async with WebsocketCommunicator(app, "/c") as client:
+        await client.send_message(Join(payload="room"))
+        await client.receive_all_messages()
+        await client.send_message(Fanout())
+        assert await client.receive_all_messages(("complete", "group_complete")) == [
+            {"action": "fanout", "payload": None}
+        ]
+        await client.send_message(Leave(payload="room"))
+        await client.receive_all_messages()
+        await client.send_message(Fanout())
+        assert await client.receive_all_messages() == []
+        assert await client.receive_nothing()
