@@ -114,20 +114,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer[ChatEvent]):
         """Join the room's group, then tell everyone in the room (this tab included)."""
         self.room = self.scope["path_params"]["room"]
         group = room_group(self.room)
-        assert self.channel_layer is not None  # the default in-memory layer
-        await self.channel_layer.group_add(group, self.channel_name)
-        self.groups.append(group)
+        await self.join_group(group)
         await self.broadcast_event(
             UserJoined(payload=PresencePayload(room=self.room, user=self.user)), groups=[group]
         )
 
     async def disconnect(self, code: int) -> None:
         """Tell the room this user left (the connection has already left its groups)."""
-        if self.room:
-            await self.broadcast_event(
-                UserLeft(payload=PresencePayload(room=self.room, user=self.user)),
-                groups=[room_group(self.room)],
-            )
+        await self.broadcast_event(
+            UserLeft(payload=PresencePayload(room=self.room, user=self.user)),
+            groups=[room_group(self.room)],
+        )
 
     @ws_handler(
         summary="Post a message to the room",
