@@ -4,6 +4,9 @@
 - `LiveServer`: real uvicorn on loopback for end-to-end tests.
 - `capture_broadcast_events`: record the events a test causes to be sent.
 - `LayerContract`: the test suite every channel layer passes (needs pytest).
+- `FormatterContract`: the test suite every formatter passes (needs pytest and starlette).
+- `AuthenticatorContract`: the test suite every authenticator passes (needs pytest).
+- `chanx.testing.django`: communicator and test case for Django Channels (import it directly).
 """
 
 from __future__ import annotations
@@ -12,13 +15,17 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from chanx.testing.authenticator_contract import AuthenticatorContract
     from chanx.testing.capture import CapturedEvent, capture_broadcast_events
     from chanx.testing.communicator import WebsocketCommunicator
+    from chanx.testing.formatter_contract import FormatterContract
     from chanx.testing.layer_contract import LayerContract
     from chanx.testing.server import LiveServer
 
 __all__ = [
+    "AuthenticatorContract",
     "CapturedEvent",
+    "FormatterContract",
     "LayerContract",
     "LiveServer",
     "WebsocketCommunicator",
@@ -26,9 +33,11 @@ __all__ = [
 ]
 
 _HOMES = {
+    "AuthenticatorContract": "chanx.testing.authenticator_contract",
     "CapturedEvent": "chanx.testing.capture",
     "capture_broadcast_events": "chanx.testing.capture",
     "WebsocketCommunicator": "chanx.testing.communicator",
+    "FormatterContract": "chanx.testing.formatter_contract",
     "LayerContract": "chanx.testing.layer_contract",
     "LiveServer": "chanx.testing.server",
 }

@@ -1,4 +1,7 @@
-"""Authentication: outcomes, close codes, hooks, and the authenticator helpers."""
+"""Authentication: outcomes, close codes, hooks, and the authenticator helpers.
+
+Tests taking `adapter` run on Starlette and on Django Channels (see `conftest.py`).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,6 @@ import logging
 from typing import Any, ClassVar, Literal
 
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import WebSocketRoute
 
 from chanx.core.authenticator import AuthenticationFailed, BaseAuthenticator
 from chanx.core.close_codes import CloseCode, should_reconnect
@@ -17,7 +18,6 @@ from chanx.kernel import PluginHost, hookimpl
 from chanx.messages.base import BaseMessage
 from chanx.messages.incoming import PingMessage
 from chanx.messages.outgoing import PongMessage
-from chanx.testing.communicator import WebsocketCommunicator
 
 USERS = {"good-token": "alice"}
 
@@ -46,7 +46,7 @@ class Me(BaseMessage):
 calls: list[str] = []
 
 
-class Secure(AsyncJsonWebsocketConsumer):
+class SecureBody:
     send_completion = True
     authenticator_class = TokenAuthenticator
     authenticator: TokenAuthenticator
@@ -60,17 +60,19 @@ class Secure(AsyncJsonWebsocketConsumer):
         return Me(payload=f"{self.user}/{self.authenticator.user}")
 
 
-app = Starlette(
-    routes=[
-        WebSocketRoute("/s", Secure.as_asgi()),
-        WebSocketRoute("/s-msg", Secure.as_asgi(send_authentication_message=True)),
-    ]
-)
+@pytest.fixture
+def secure(adapter: Any) -> Any:
+    return adapter.consumer(SecureBody)
 
 
-async def test_accepted_connection_exposes_the_user() -> None:
+@pytest.fixture
+def app(adapter: Any, secure: Any) -> Any:
+    return adapter.app(("/s", secure), ("/s-msg", secure, {"send_authentication_message": True}))
+
+
+async def test_accepted_connection_exposes_the_user(adapter: Any, app: Any) -> None:
     calls.clear()
-    async with WebsocketCommunicator(app, "/s?token=good-token") as client:
+    async with adapter.client(app, "/s?token=good-token") as client:
         await client.send_message(WhoAmI())
         assert await client.receive_all_messages() == [{"action": "me", "payload": "alice/alice"}]
     assert calls == ["post:alice"]
@@ -81,10 +83,10 @@ async def test_accepted_connection_exposes_the_user() -> None:
     [("", 4401), ("?token=wrong", 4401), ("?token=forbidden", 4403), ("?token=explode", 1011)],
 )
 async def test_refused_connections_close_with_their_code_and_skip_post_authentication(
-    query: str, code: int, caplog: pytest.LogCaptureFixture
+    adapter: Any, app: Any, query: str, code: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     calls.clear()
-    client = WebsocketCommunicator(app, f"/s{query}")
+    client = adapter.client(app, f"/s{query}")
     with caplog.at_level(logging.ERROR, logger="chanx.consumer"):
         accepted, _ = await client.connect()
         assert accepted  # accepted first, so the close code reaches the client
@@ -95,30 +97,30 @@ async def test_refused_connections_close_with_their_code_and_skip_post_authentic
         assert any("db down" in (r.exc_text or "") for r in caplog.records)
 
 
-async def test_refused_connection_joins_no_group() -> None:
-    client = WebsocketCommunicator(app, "/s?token=wrong")
+async def test_refused_connection_joins_no_group(adapter: Any, app: Any, secure: Any) -> None:
+    client = adapter.client(app, "/s?token=wrong")
     await client.connect()
     await client.assert_closed(4401)
-    layer = Secure.get_channel_layer()
+    layer = secure.get_channel_layer()
     assert layer is not None
-    await Secure.broadcast_event(WhoAmI())  # while the refused socket still exists
+    await secure.broadcast_event(WhoAmI())  # while the refused socket still exists
     assert layer.stats.sent == 0  # type: ignore[attr-defined]
     await client.disconnect()
 
 
-async def test_authentication_frame_comes_first_when_enabled() -> None:
-    async with WebsocketCommunicator(app, "/s-msg?token=good-token") as client:
+async def test_authentication_frame_comes_first_when_enabled(adapter: Any, app: Any) -> None:
+    async with adapter.client(app, "/s-msg?token=good-token") as client:
         assert await client.receive_json() == {
             "action": "authentication",
             "payload": {"status_code": 200, "status_text": "OK", "data": None},
         }
-    client = WebsocketCommunicator(app, "/s-msg?token=forbidden")
+    client = adapter.client(app, "/s-msg?token=forbidden")
     await client.connect()
     frame = await client.receive_json()
     assert frame["payload"]["status_code"] == 403
     await client.assert_closed(4403)
     await client.disconnect()
-    client = WebsocketCommunicator(app, "/s-msg?token=explode")
+    client = adapter.client(app, "/s-msg?token=explode")
     await client.connect()
     frame = await client.receive_json()
     assert frame["payload"] == {"status_code": 500, "status_text": "Server Error", "data": None}
@@ -126,25 +128,27 @@ async def test_authentication_frame_comes_first_when_enabled() -> None:
     await client.disconnect()
 
 
-async def test_upstream_style_authenticate_with_scope_argument() -> None:
+async def test_upstream_style_authenticate_with_scope_argument(adapter: Any) -> None:
     class ScopeAuth(BaseAuthenticator):
         async def authenticate(self, scope: Any) -> bool:  # type: ignore[override]
             return scope["path"] == "/u"
 
-    class C(AsyncJsonWebsocketConsumer):
+    class C(adapter.base):  # type: ignore[misc, name-defined]
         authenticator_class = ScopeAuth
 
         @ws_handler
         async def handle_ping(self, message: PingMessage) -> PongMessage:
             return PongMessage()
 
-    routes = Starlette(routes=[WebSocketRoute("/u", C.as_asgi())])
-    async with WebsocketCommunicator(routes, "/u") as client:
+    routes = adapter.app(("/u", C))
+    async with adapter.client(routes, "/u") as client:
         await client.send_message(PingMessage())
         assert (await client.receive_json())["action"] == "pong"
 
 
-async def test_authenticator_selected_by_registered_name(plugin_host: PluginHost) -> None:
+async def test_authenticator_selected_by_registered_name(
+    adapter: Any, plugin_host: PluginHost
+) -> None:
     class Plugin:
         @hookimpl
         def chanx_register_authenticators(self, registry: Any) -> None:
@@ -157,13 +161,13 @@ async def test_authenticator_selected_by_registered_name(plugin_host: PluginHost
 
     plugin_host.register(Plugin(), name="fake")
 
-    class C(AsyncJsonWebsocketConsumer):
+    class C(adapter.base):  # type: ignore[misc, name-defined]
         authenticator_class = "only-bob"
 
-    routes = Starlette(routes=[WebSocketRoute("/n", C.as_asgi())])
-    async with WebsocketCommunicator(routes, "/n", headers=[("X-User", "bob")]):
+    routes = adapter.app(("/n", C))
+    async with adapter.client(routes, "/n", headers=[("X-User", "bob")]):
         pass
-    refused = WebsocketCommunicator(routes, "/n", headers=[("X-User", "eve")])
+    refused = adapter.client(routes, "/n", headers=[("X-User", "eve")])
     await refused.connect()
     await refused.assert_closed(CloseCode.UNAUTHENTICATED)
     await refused.disconnect()

@@ -1,0 +1,105 @@
+"""``settings.CHANX``: consumer defaults, rebuilt plans under override_settings, checks."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pytest
+from django.core.checks import run_checks
+from django.test import override_settings
+
+from chanx.channels.settings import check_chanx_setting, consumer_defaults
+from chanx.channels.websocket import AsyncJsonWebsocketConsumer
+from chanx.core.decorators import ws_handler
+from chanx.kernel import get_plugin_host
+from chanx.messages.base import BaseMessage
+from chanx.testing.django import WebsocketCommunicator
+
+
+class Poke(BaseMessage):
+    action: Literal["poke"] = "poke"
+    payload: None = None
+
+
+class Defaulted(AsyncJsonWebsocketConsumer):
+    @ws_handler
+    async def handle_poke(self, message: Poke) -> Poke:
+        return Poke()
+
+
+class Explicit(Defaulted):
+    send_completion = False
+
+
+def test_settings_fill_only_attributes_the_consumer_does_not_set() -> None:
+    assert Defaulted.send_completion is False
+    assert Defaulted.log_ignored_actions == ("ping", "pong")  # from the example's CHANX
+    with override_settings(CHANX={"SEND_COMPLETION": True, "MAX_PENDING_FRAMES": 9}):
+        assert (Defaulted.send_completion, Defaulted.max_pending_frames) == (True, 9)
+        assert Explicit.send_completion is False
+        assert Explicit.max_pending_frames == 9
+    assert Defaulted.send_completion is False
+    assert Defaulted.max_pending_frames == 256
+
+
+async def test_override_settings_changes_behaviour_of_live_connections() -> None:
+    app = Defaulted.as_asgi()
+    with override_settings(CHANX={"SEND_COMPLETION": True}):
+        async with WebsocketCommunicator(app, "/") as ws:
+            await ws.send_message(Poke())
+            assert await ws.receive_all_messages() == [{"action": "poke", "payload": None}]
+    async with WebsocketCommunicator(app, "/") as ws:
+        await ws.send_message(Poke())
+        assert await ws.receive_json() == {"action": "poke", "payload": None}
+        assert await ws.receive_nothing()
+
+
+def test_plans_are_rebuilt_when_chanx_changes() -> None:
+    before = Defaulted.__chanx_plan__
+    with override_settings(CHANX={"DISCRIMINATOR_FIELD": "action"}):
+        assert Defaulted.__chanx_plan__ is not before
+    if "camelize" not in get_plugin_host().formatters.names():
+        with (
+            pytest.raises(LookupError, match="camelize"),
+            override_settings(CHANX={"CAMELIZE": True}),
+        ):
+            pass
+
+
+@pytest.mark.parametrize(
+    ("value", "ids"),
+    [
+        ({"SEND_COMPLETION": True, "CHANX_STRICT_PLUGINS": "1"}, []),
+        ([], ["chanx.E001"]),
+        ({"SEND_COMPLETON": True}, ["chanx.E002"]),
+        ({"MAX_PENDING_FRAMES": 0, "CAMELIZE": "yes"}, ["chanx.E003", "chanx.E003"]),
+    ],
+)
+def test_system_checks_report_bad_settings_with_ids(value: Any, ids: list[str]) -> None:
+    assert [p[0] for p in check_chanx_setting(value)] == ids
+    with override_settings(CHANX=value):
+        found = [m.id for m in run_checks(tags=["chanx"]) if m.id.startswith("chanx.E")]
+    assert found == ids
+
+
+def test_unknown_key_suggests_the_close_one() -> None:
+    ((_, message, hint),) = check_chanx_setting({"SEND_COMPLETON": True})
+    assert "SEND_COMPLETON" in message
+    assert hint == "Did you mean 'SEND_COMPLETION'?"
+
+
+def test_invalid_values_are_ignored_at_runtime_and_reported_by_checks() -> None:
+    with override_settings(CHANX={"SEND_COMPLETION": "yes"}):
+        assert consumer_defaults() == {}
+        assert Defaulted.send_completion is False
+
+
+def test_plugin_switches_in_chanx_rebuild_the_plugin_host(monkeypatch: Any) -> None:
+    from chanx.channels.apps import apply_plugin_switches
+    from chanx.kernel import reset_plugin_host
+
+    with override_settings(CHANX={"CHANX_DISABLED_PLUGINS": ["auth-drf"]}):
+        apply_plugin_switches()
+        assert get_plugin_host().settings.is_disabled("auth-drf")
+    reset_plugin_host()
+    assert not get_plugin_host().settings.is_disabled("auth-drf")
