@@ -5,5 +5,5 @@ They use the same hooks as external plugins; `CHANX_DISABLED_PLUGINS` can skip t
 
 from __future__ import annotations
 
-BUILTIN_PLUGINS: tuple[str, ...] = ("chanx.builtin.layers",)
+BUILTIN_PLUGINS: tuple[str, ...] = ("chanx.builtin.layers", "chanx.builtin.docs")
 """Dotted module paths of the builtin plugins, in registration order."""

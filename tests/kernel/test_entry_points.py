@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from chanx.builtin import BUILTIN_PLUGINS
 from chanx.kernel import (
     DuplicateComponentError,
     PluginLoadError,
@@ -155,7 +156,7 @@ def test_disabling_autoload_skips_the_entry_point_scan(
 
     monkeypatch.setattr(importlib.metadata, "entry_points", no_scan)
     host = get_plugin_host()
-    assert [r.name for r in host.plugins] == ["chanx.builtin.layers"]
+    assert [r.name for r in host.plugins] == list(BUILTIN_PLUGINS)
     assert host.layers.names() == ["memory"]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import chanx
+from chanx.builtin import BUILTIN_PLUGINS
 from chanx.kernel import (
     DuplicateComponentError,
     PluginError,
@@ -68,7 +69,7 @@ def test_builtin_memory_layer_is_registered_by_name() -> None:
     host = PluginHost(NO_AUTOLOAD)
     assert host.layers.get("memory") is InMemoryChannelLayer
     assert host.layers.provider("memory") == "chanx.builtin.layers"
-    [record] = host.plugins
+    record = host.plugins[0]
     assert record.to_dict() == {
         "name": "chanx.builtin.layers",
         "distribution": "chanx",
@@ -122,7 +123,7 @@ def test_register_rolls_back_a_plugin_whose_registration_raises() -> None:
         "Fix or uninstall it, or skip it with CHANX_DISABLED_PLUGINS=half."
     )
     assert "half" not in host.layers
-    assert [r.name for r in host.plugins] == ["chanx.builtin.layers"]
+    assert [r.name for r in host.plugins] == list(BUILTIN_PLUGINS)
     assert not host.has_connection_opened_observers
     host.register(FormatterPlugin(), name="half")  # the name is free again
 
@@ -142,7 +143,7 @@ def test_register_refuses_a_name_another_plugin_provides_and_keeps_the_first() -
         "with CHANX_DISABLED_PLUGINS=layer-memory-fork."
     )
     assert host.layers.providers("memory") == ("chanx.builtin.layers",)
-    assert [r.name for r in host.plugins] == ["chanx.builtin.layers"]
+    assert [r.name for r in host.plugins] == list(BUILTIN_PLUGINS)
 
 
 def test_register_rejects_a_misspelt_hook_and_suggests_the_right_one() -> None:
@@ -333,7 +334,7 @@ def test_settings_read_environment_strings_and_settings_values() -> None:
 
 
 class HtmlEmitter:
-    name = "html"
+    name = "plain-html"
     media_type = "text/html"
 
     def emit(self, model: Any) -> str:
@@ -357,7 +358,7 @@ class EverythingPlugin:
 
     @hookimpl
     def chanx_register_doc_emitters(self, registry: Any) -> None:
-        registry.add("html", HtmlEmitter)
+        registry.add("plain-html", HtmlEmitter)
 
 
 def test_each_registration_hook_fills_its_own_registry() -> None:
@@ -366,12 +367,12 @@ def test_each_registration_hook_fills_its_own_registry() -> None:
     assert host.authenticators.get("anonymous") is object
     assert host.layers.get("null") is object
     assert host.formatters.get("camel") is Camel
-    assert host.doc_emitters.get("html") is HtmlEmitter
+    assert host.doc_emitters.get("plain-html") is HtmlEmitter
     assert record.provides == {
         "authenticator": ["anonymous"],
         "layer": ["null"],
         "formatter": ["camel"],
-        "doc emitter": ["html"],
+        "doc emitter": ["plain-html"],
     }
     assert [r.kind for r in (host.authenticators, host.doc_emitters)] == [
         "authenticator",

@@ -80,7 +80,8 @@ def test_all_adds_the_builtins(fake_site, capsys) -> None:
         "layer:",
         "memory",
     ]
-    assert out.splitlines()[2].startswith("layer-foo ")
+    assert out.splitlines()[2].split()[0] == "chanx.builtin.docs"
+    assert out.splitlines()[3].startswith("layer-foo ")
 
 
 def test_with_no_external_plugin_it_says_so(capsys) -> None:

@@ -1,0 +1,60 @@
+"""AsyncAPI 3.0 documentation of chanx consumers: a neutral model, emitters, routes and CLI.
+
+```python
+from chanx.asyncapi import build_api_model, render
+
+model = build_api_model(app, title="Chat API", version="1.0.0")
+print(render(model, "asyncapi-json"))
+```
+
+Emitters are plugins: the builtin ones are `asyncapi-json`, `asyncapi-yaml` (needs PyYAML)
+and `html`; others come from the `chanx_register_doc_emitters` hook. Serve the documents
+from Starlette/FastAPI with `chanx.asyncapi.starlette.mount_asyncapi(app)`, or write them
+with `chanx asyncapi MODULE:APP`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chanx.asyncapi.build import build_api_model
+from chanx.asyncapi.discover import RoutedConsumer, routed_consumers
+from chanx.asyncapi.model import ApiModel, ChannelDoc, MessageDoc, OperationDoc, ParameterDoc
+
+if TYPE_CHECKING:
+    from chanx.kernel.contracts import DocEmitter
+
+__all__ = [
+    "ApiModel",
+    "ChannelDoc",
+    "MessageDoc",
+    "OperationDoc",
+    "ParameterDoc",
+    "RoutedConsumer",
+    "build_api_model",
+    "get_emitter",
+    "render",
+    "routed_consumers",
+]
+
+
+def get_emitter(name: str) -> DocEmitter:
+    """Build the doc emitter registered under `name` (builtin or from a plugin).
+
+    Raises:
+        ComponentNotFoundError: no plugin provides `name`; the message lists what does.
+    """
+    from chanx.kernel import get_plugin_host
+
+    factory = get_plugin_host().doc_emitters.get(name, where="doc emitter")
+    return factory()
+
+
+def render(model: ApiModel, emitter: str = "asyncapi-json") -> str | bytes:
+    """Render `model` with the doc emitter registered under `emitter`.
+
+    Args:
+        model: The model from `build_api_model`.
+        emitter: A registered doc emitter name (`chanx plugins` lists them).
+    """
+    return get_emitter(emitter).emit(model)

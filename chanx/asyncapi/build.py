@@ -1,0 +1,276 @@
+"""Building the neutral `ApiModel` from the compiled plans of routed consumers.
+
+The mapping is the guide's: a `@ws_handler` is a `receive` operation, with a reply when it
+has a return type or `output_type` and none otherwise; an `@event_handler` and a passthrough
+event are `send` operations documenting only what reaches the client (event inputs are
+internal and never documented). Everything is sorted, so the model, and every document
+emitted from it, is identical from run to run.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from chanx.asyncapi.discover import RoutedConsumer, routed_consumers
+from chanx.asyncapi.model import (
+    SCHEMA_REF_PREFIX,
+    ApiModel,
+    ChannelDoc,
+    MessageDoc,
+    OperationDoc,
+    ParameterDoc,
+)
+from chanx.asyncapi.schemas import Mode, example_of, key_rename, model_schemas
+from chanx.core.decorators import HANDLER_ATTR
+from chanx.messages.base import discriminator_values
+
+__all__ = ["build_api_model"]
+
+_UNSAFE_KEY = re.compile(r"[^A-Za-z0-9_.\-]")
+Pair = tuple[type[BaseModel], Mode]
+
+
+def build_api_model(
+    app: Any,
+    *,
+    title: str = "chanx API",
+    version: str = "1.0.0",
+    description: str | None = None,
+    servers: Mapping[str, str] | None = None,
+) -> ApiModel:
+    """Document the consumers `app` routes.
+
+    Args:
+        app: A Starlette/FastAPI application or router, or a list of `RoutedConsumer`.
+        title: Title of the API.
+        version: Version of the API.
+        description: Description of the API.
+        servers: Named server URLs, e.g. `{"local": "ws://localhost:8000"}`.
+
+    Returns:
+        The neutral model every doc emitter reads.
+    """
+    routed = _routed(app)
+    variants: dict[str, list[RoutedConsumer]] = {}
+    for entry in routed:
+        variants.setdefault(_plan(entry).codec.wire_id, []).append(entry)
+    schemas: dict[str, dict[str, Any]] = {}
+    message_keys: dict[tuple[str, type[BaseModel], Mode], str] = {}
+    for wire_id in sorted(variants, key=lambda w: (w != "json", w)):
+        plans = [_plan(entry) for entry in variants[wire_id]]
+        pairs = sorted({p for plan in plans for p in _pairs(plan)}, key=_pair_sort_key)
+        keys, defs = model_schemas(pairs, key_rename(plans[0].codec.formatters))
+        keys, defs = _merge(schemas, keys, defs, wire_id)
+        message_keys.update({(wire_id, model, mode): key for (model, mode), key in keys.items()})
+    messages: dict[str, MessageDoc] = {}
+    channels: list[ChannelDoc] = []
+    taken: set[str] = set()
+    for entry in routed:
+        channel = _channel(entry, message_keys, messages, schemas, taken)
+        channels.append(channel)
+    return ApiModel(
+        title=title,
+        version=version,
+        description=description or None,
+        channels=tuple(sorted(channels, key=lambda c: c.key)),
+        messages=dict(sorted(messages.items())),
+        schemas=dict(sorted(schemas.items())),
+        servers=dict(sorted((servers or {}).items())),
+    )
+
+
+def _routed(app: Any) -> list[RoutedConsumer]:
+    if isinstance(app, list | tuple) and all(isinstance(e, RoutedConsumer) for e in app):
+        return list(app)
+    return routed_consumers(app)
+
+
+def _plan(entry: RoutedConsumer) -> Any:
+    return entry.consumer_class.__chanx_plan__
+
+
+def _pair_sort_key(pair: Pair) -> tuple[str, str, str]:
+    return (pair[0].__module__, pair[0].__qualname__, pair[1])
+
+
+def _members(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models of an output annotation (unions flattened, None dropped)."""
+    if annotation is None:
+        return []
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [m for a in typing.get_args(annotation) for m in _members(a)]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return []
+
+
+def _routes(plan: Any) -> list[Any]:
+    """Each route once (a union input registers the same route under several keys)."""
+    unique: dict[str, Any] = {}
+    for route in [*plan.ws_routes.values(), *plan.event_routes.values()]:
+        unique.setdefault(f"{route.kind}:{route.method_name}", route)
+    return [unique[key] for key in sorted(unique)]
+
+
+def _pairs(plan: Any) -> list[Pair]:
+    pairs: list[Pair] = []
+    for route in _routes(plan):
+        if route.kind == "ws":
+            pairs += [(t, "validation") for t in route.input_types]
+        pairs += [(t, "serialization") for t in _members(route.output_type)]
+    return pairs
+
+
+def _merge(
+    schemas: dict[str, dict[str, Any]],
+    keys: dict[Pair, str],
+    defs: dict[str, dict[str, Any]],
+    wire_id: str,
+) -> tuple[dict[Pair, str], dict[str, dict[str, Any]]]:
+    """Add one wire variant's schemas; on a clash, suffix all of them with the wire id."""
+    if all(schemas.get(key, schema) == schema for key, schema in defs.items()):
+        schemas.update(defs)
+        return keys, defs
+    suffix = "_" + _UNSAFE_KEY.sub("_", wire_id.removeprefix("json+"))
+    renamed = {key + suffix: _suffix_refs(schema, suffix) for key, schema in defs.items()}
+    schemas.update(renamed)
+    return {pair: key + suffix for pair, key in keys.items()}, renamed
+
+
+def _suffix_refs(schema: Any, suffix: str) -> Any:
+    if isinstance(schema, list):
+        return [_suffix_refs(item, suffix) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _suffix_refs(value, suffix) for key, value in schema.items()}
+    if isinstance(out.get("$ref"), str) and out["$ref"].startswith(SCHEMA_REF_PREFIX):
+        out["$ref"] += suffix
+    if isinstance(out.get("discriminator"), dict) and isinstance(
+        out["discriminator"].get("mapping"), dict
+    ):
+        mapping = out["discriminator"]["mapping"]
+        out["discriminator"] = {
+            **out["discriminator"],
+            "mapping": {k: v + suffix for k, v in mapping.items()},
+        }
+    return out
+
+
+def _channel(
+    entry: RoutedConsumer,
+    message_keys: Mapping[tuple[str, type[BaseModel], Mode], str],
+    messages: dict[str, MessageDoc],
+    schemas: Mapping[str, Mapping[str, Any]],
+    taken: set[str],
+) -> ChannelDoc:
+    cls = entry.consumer_class
+    plan = _plan(entry)
+    info = plan.channel
+    title = (info.name if info is not None else None) or cls.__name__
+    key = _unique(_UNSAFE_KEY.sub("_", title), taken)
+    wire_id = plan.codec.wire_id
+
+    def message(model: type[BaseModel], mode: Mode) -> str:
+        message_key = message_keys[(wire_id, model, mode)]
+        if message_key not in messages:
+            messages[message_key] = _message_doc(model, message_key, schemas)
+        return message_key
+
+    operations: list[OperationDoc] = []
+    op_keys: set[str] = set()
+    for route in _routes(plan):
+        outputs = tuple(message(t, "serialization") for t in _members(route.output_type))
+        action: Literal["receive", "send"] = "receive" if route.kind == "ws" else "send"
+        if action == "receive":
+            sent = tuple(message(t, "validation") for t in route.input_types)
+        elif outputs:
+            sent, outputs = outputs, ()
+        else:
+            continue  # an event handler that sends nothing documented has nothing to show
+        op_name = _operation_name(route, action, sent, messages)
+        name = _UNSAFE_KEY.sub("_", op_name)
+        op_key = _unique(f"{key}.{name}", op_keys, f"{key}.{action}.{name}")
+        operations.append(
+            OperationDoc(
+                key=op_key,
+                action=action,
+                name=op_name,
+                method=route.method_name,
+                summary=route.summary or None,
+                description=route.description or None,
+                tags=tuple(route.tags),
+                messages=sent,
+                replies=outputs,
+                passthrough=route.passthrough,
+            )
+        )
+    operations.sort(key=lambda op: (op.action != "receive", op.name, op.key))
+    carried = sorted({k for op in operations for k in (*op.messages, *op.replies)})
+    description = (info.description if info is not None else None) or plan.doc or None
+    return ChannelDoc(
+        key=key,
+        title=title,
+        address=entry.address,
+        parameters=tuple(
+            ParameterDoc(name, _parameter_description(name, converter))
+            for name, converter in entry.parameters
+        ),
+        description=description,
+        tags=tuple(info.tags) if info is not None else (),
+        consumer=f"{cls.__module__}.{cls.__qualname__}",
+        operations=tuple(operations),
+        messages=tuple(carried),
+    )
+
+
+def _operation_name(
+    route: Any, action: str, sent: tuple[str, ...], messages: Mapping[str, MessageDoc]
+) -> str:
+    """The handler's `action=`; a `send` without one is named after the message it sends."""
+    spec = getattr(route.func, HANDLER_ATTR, None)
+    if action == "send" and getattr(spec, "action", None) is None and len(sent) == 1:
+        return messages[sent[0]].name or route.action
+    return str(route.action)
+
+
+def _unique(key: str, taken: set[str], alternative: str | None = None) -> str:
+    candidates = [key] + ([alternative] if alternative else [])
+    chosen = next((c for c in candidates if c not in taken), None)
+    number = 2
+    while chosen is None:
+        chosen = f"{key}_{number}" if f"{key}_{number}" not in taken else None
+        number += 1
+    taken.add(chosen)
+    return chosen
+
+
+def _parameter_description(name: str, converter: str) -> str:
+    kind = {"int": "an integer", "float": "a number", "uuid": "a UUID", "path": "a path"}
+    return f"Path parameter `{name}`: {kind.get(converter, 'a string')}."
+
+
+def _message_doc(
+    model: type[BaseModel], key: str, schemas: Mapping[str, Mapping[str, Any]]
+) -> MessageDoc:
+    doc = inspect.cleandoc(model.__doc__) if model.__doc__ else None
+    field = getattr(model, "discriminator_field", "action")
+    info = model.model_fields.get(field)
+    values = discriminator_values(info.annotation) if info is not None else ()
+    return MessageDoc(
+        key=key,
+        name=values[0] if values else None,
+        title=model.__name__,
+        summary=doc.splitlines()[0] if doc else None,
+        description=doc,
+        schema=key,
+        example=example_of(schemas.get(key, {}), schemas),
+    )

@@ -1,0 +1,125 @@
+"""`chanx asyncapi MODULE:APP`: write the documentation of an application's consumers.
+
+```
+chanx asyncapi myproject.asgi:app                      # AsyncAPI 3.0 JSON on stdout
+chanx asyncapi myproject.asgi:app --format yaml -o asyncapi.yaml
+chanx asyncapi myproject.asgi:app --format html -o docs/api.html
+chanx asyncapi myproject.asgi:app -o asyncapi.json --check   # CI: exit 1 if out of date
+```
+
+`--format` takes `json`, `yaml`, `html`, or the name of any registered doc emitter (a
+plugin's included; `chanx plugins` lists them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from chanx.kernel.errors import ComponentNotFoundError
+
+__all__ = ["ALIASES", "add_arguments", "load_app", "run"]
+
+ALIASES: dict[str, str] = {"json": "asyncapi-json", "yaml": "asyncapi-yaml", "html": "html"}
+"""Short `--format` names -> doc emitter names."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the options of `chanx asyncapi`."""
+    parser.add_argument("app", metavar="MODULE:APP", help="the ASGI application, e.g. app.main:app")
+    parser.add_argument(
+        "--format",
+        "-f",
+        default="json",
+        help="json (default), yaml, html, or a registered doc emitter name",
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="do not write: exit 1 if FILE differs from what would be written",
+    )
+    parser.add_argument("--title", default="chanx API", help="title of the API")
+    parser.add_argument("--api-version", default="1.0.0", help="version of the API")
+    parser.add_argument("--description", default=None, help="description of the API")
+    parser.add_argument(
+        "--server",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="a server to list, e.g. local=ws://localhost:8000 (repeatable)",
+    )
+
+
+def load_app(target: str) -> Any:
+    """Import `MODULE:ATTR` (the current directory is importable, as with uvicorn).
+
+    Raises:
+        ValueError: `target` is not `MODULE:ATTR`, or the attribute does not exist.
+    """
+    module_name, _, attribute = target.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"{target!r}: expected MODULE:APP, e.g. myproject.asgi:app")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    value: Any = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        if not hasattr(value, part):
+            raise ValueError(f"{target!r}: module {module_name!r} has no attribute {attribute!r}")
+        value = getattr(value, part)
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the documentation and write or check it; return the exit status."""
+    from chanx.asyncapi import build_api_model, get_emitter
+
+    if args.check and not args.output:
+        print("chanx asyncapi: --check needs -o FILE (the file to compare).", file=sys.stderr)
+        return 2
+    servers: dict[str, str] = {}
+    for item in args.server:
+        name, sep, url = item.partition("=")
+        if not sep or not name or not url:
+            print(f"chanx asyncapi: --server {item!r}: expected NAME=URL.", file=sys.stderr)
+            return 2
+        servers[name] = url
+    try:
+        emitter = get_emitter(ALIASES.get(args.format, args.format))
+        app = load_app(args.app)
+    except (ComponentNotFoundError, ValueError, ImportError) as exc:
+        print(f"chanx asyncapi: {exc}", file=sys.stderr)
+        return 2
+    model = build_api_model(
+        app,
+        title=args.title,
+        version=args.api_version,
+        description=args.description,
+        servers=servers,
+    )
+    if not model.channels:
+        print(f"chanx asyncapi: warning: {args.app} routes no chanx consumer.", file=sys.stderr)
+    document = emitter.emit(model)
+    data = document.encode("utf-8") if isinstance(document, str) else document
+    if args.output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return 0
+    path = Path(args.output)
+    if args.check:
+        current = path.read_bytes() if path.exists() else None
+        if current == data:
+            return 0
+        state = "is missing" if current is None else "is out of date"
+        print(
+            f"chanx asyncapi: {path} {state}; regenerate it with: chanx asyncapi {args.app} "
+            f"--format {args.format} -o {path}",
+            file=sys.stderr,
+        )
+        return 1
+    path.write_bytes(data)
+    return 0

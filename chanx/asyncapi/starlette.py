@@ -1,0 +1,118 @@
+"""Serving the documentation from Starlette or FastAPI.
+
+```python
+from chanx.asyncapi.starlette import mount_asyncapi
+
+mount_asyncapi(app, title="Chat API")          # /asyncapi, /asyncapi.json, /asyncapi.yaml
+```
+
+The documents describe the consumers `app` routes, built on the first request and then
+cached. The endpoints answer only while enabled: `enabled=None` (the default) follows
+`app.debug`, so they are off in production unless you pass `enabled=True`; `enabled=False`
+switches them off. Disabled endpoints answer 404 as if they did not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from chanx.asyncapi.build import build_api_model
+from chanx.asyncapi.model import ApiModel
+
+__all__ = ["asyncapi_routes", "mount_asyncapi"]
+
+FORMATS: dict[str, str] = {"": "html", ".json": "asyncapi-json", ".yaml": "asyncapi-yaml"}
+"""URL suffix of each served document -> doc emitter name."""
+
+
+def asyncapi_routes(
+    app: Any,
+    *,
+    path: str = "/asyncapi",
+    title: str = "chanx API",
+    version: str = "1.0.0",
+    description: str | None = None,
+    servers: Mapping[str, str] | None = None,
+    enabled: bool | None = None,
+    formats: Mapping[str, str] | None = None,
+) -> list[BaseRoute]:
+    """Routes serving the documentation of the consumers `app` routes.
+
+    Args:
+        app: The application (or router) whose consumers are documented.
+        path: URL of the HTML page; the other formats append their suffix (`.json`, `.yaml`).
+        title: Title of the API.
+        version: Version of the API.
+        description: Description of the API.
+        servers: Named server URLs listed in the documents.
+        enabled: True or False to switch the endpoints on or off; None follows `app.debug`.
+        formats: URL suffix -> doc emitter name; defaults to `FORMATS`.
+
+    Returns:
+        One `Route` per format, to add to the application's routes.
+    """
+    cache: dict[str, tuple[bytes, dict[str, str], str]] = {}
+    model: list[ApiModel] = []
+
+    def is_enabled(request: Request) -> bool:
+        if enabled is not None:
+            return enabled
+        return bool(getattr(request.app, "debug", False))
+
+    def document(emitter_name: str) -> tuple[bytes, dict[str, str], str]:
+        if emitter_name not in cache:
+            from chanx.asyncapi import get_emitter
+
+            if not model:
+                model.append(
+                    build_api_model(
+                        app,
+                        title=title,
+                        version=version,
+                        description=description,
+                        servers=servers,
+                    )
+                )
+            emitter = get_emitter(emitter_name)
+            body = emitter.emit(model[0])
+            headers_of = getattr(emitter, "response_headers", None)
+            headers = dict(headers_of()) if callable(headers_of) else {}
+            data = body.encode("utf-8") if isinstance(body, str) else body
+            cache[emitter_name] = (data, headers, emitter.media_type)
+        return cache[emitter_name]
+
+    def endpoint(emitter_name: str) -> Callable[[Request], Any]:
+        async def serve(request: Request) -> Response:
+            if not is_enabled(request):
+                return PlainTextResponse("Not Found", status_code=404)
+            data, headers, media_type = document(emitter_name)
+            return Response(data, media_type=media_type, headers=headers)
+
+        return serve
+
+    table = FORMATS if formats is None else formats
+    return [
+        Route(path + suffix, endpoint(name), methods=["GET"], name=f"asyncapi{suffix or '.html'}")
+        for suffix, name in table.items()
+    ]
+
+
+def mount_asyncapi(app: Any, **options: Any) -> list[BaseRoute]:
+    """Add the documentation routes to `app`, ahead of its other routes.
+
+    Args:
+        app: A Starlette or FastAPI application (or router).
+        **options: As for `asyncapi_routes`.
+
+    Returns:
+        The routes added.
+    """
+    routes = asyncapi_routes(app, **options)
+    router = getattr(app, "router", app)
+    router.routes[0:0] = routes
+    return routes
