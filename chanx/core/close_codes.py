@@ -1,14 +1,19 @@
 """The WebSocket close codes chanx uses, in one table.
 
 Codes below 4000 are the protocol's own (RFC 6455); 4000-4999 are chanx's application codes,
-chosen to echo the matching HTTP status (4401 ~ 401) so they are easy to remember.
+chosen to echo the matching HTTP status (4401 ~ 401) where one fits. Every close chanx sends
+goes through `BaseConsumer.close()`, which clips the reason with `clip_reason` to the
+protocol's 123-byte limit.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["CloseCode", "should_reconnect"]
+__all__ = ["MAX_REASON_BYTES", "CloseCode", "clip_reason", "should_reconnect"]
+
+MAX_REASON_BYTES = 123
+"""A close frame's reason may hold at most 123 bytes of UTF-8 (RFC 6455, 5.5)."""
 
 
 class CloseCode(IntEnum):
@@ -19,19 +24,29 @@ class CloseCode(IntEnum):
     GOING_AWAY = 1001
     """The server is shutting down; reconnect later."""
     POLICY_VIOLATION = 1008
-    """The connection broke a rule (for example a rejected origin)."""
+    """The connection broke a rule (a refused origin, when closed before accept)."""
     MESSAGE_TOO_BIG = 1009
-    """A frame exceeded the size limit."""
+    """A frame exceeded `max_frame_bytes`."""
     INTERNAL_ERROR = 1011
     """The server failed (for example an authenticator raised); see the server log."""
+    SERVICE_RESTART = 1012
+    """Sent by uvicorn itself to every open socket when it shuts down; reconnect later."""
     UNAUTHENTICATED = 4401
     """Authentication failed or was missing."""
     FORBIDDEN = 4403
     """Authenticated, but not allowed."""
     NOT_FOUND = 4404
     """The object the connection is about does not exist."""
+    AUTH_TIMEOUT = 4408
+    """Authentication and joining took longer than `auth_timeout`."""
+    TOO_MANY_CONNECTIONS = 4409
+    """The user already holds `max_connections_per_user` connections."""
     RATE_LIMITED = 4429
-    """The client sent frames faster than they are served (too many pending frames)."""
+    """The client sent frames faster than `rate_limit`, or more than `max_pending_frames`
+    waited to be served."""
+    SLOW_CONSUMER = 4499
+    """The client did not read its frames within `send_timeout`; the connection was aborted
+    (the client, not reading, usually sees only the TCP connection drop)."""
 
 
 _RECONNECT = {
@@ -40,10 +55,14 @@ _RECONNECT = {
     CloseCode.POLICY_VIOLATION: False,
     CloseCode.MESSAGE_TOO_BIG: False,
     CloseCode.INTERNAL_ERROR: True,
+    CloseCode.SERVICE_RESTART: True,
     CloseCode.UNAUTHENTICATED: False,
     CloseCode.FORBIDDEN: False,
     CloseCode.NOT_FOUND: False,
+    CloseCode.AUTH_TIMEOUT: True,
+    CloseCode.TOO_MANY_CONNECTIONS: True,
     CloseCode.RATE_LIMITED: True,
+    CloseCode.SLOW_CONSUMER: True,
 }
 
 
@@ -53,3 +72,13 @@ def should_reconnect(code: int) -> bool:
         return _RECONNECT[CloseCode(code)]
     except ValueError:
         return code >= 4000 and code != CloseCode.NORMAL
+
+
+def clip_reason(reason: str) -> str:
+    """`reason`, cut at a character boundary to fit the 123-byte limit of a close frame."""
+    if len(reason) <= MAX_REASON_BYTES // 4:
+        return reason
+    data = reason.encode("utf-8", "replace")
+    if len(data) <= MAX_REASON_BYTES:
+        return data.decode("utf-8")
+    return data[:MAX_REASON_BYTES].decode("utf-8", "ignore")

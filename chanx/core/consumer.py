@@ -13,13 +13,15 @@ import enum
 import logging
 from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
+from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from typing_extensions import TypeVar
 
 from chanx.core import sync
-from chanx.core.close_codes import CloseCode
+from chanx.core.close_codes import CloseCode, clip_reason
 from chanx.core.codec import FrameError
+from chanx.core.limits import ConnectionLimits
 from chanx.core.plan import ConsumerPlan, compile_plan
 from chanx.core.resolve import resolve_authenticator, resolve_formatters
 from chanx.layers.exceptions import LayerClosed
@@ -61,7 +63,7 @@ class CapturedEvent:
 _event_taps: list[Callable[[CapturedEvent], None]] = []
 
 
-class BaseConsumer(Generic[EventT]):
+class BaseConsumer(ConnectionLimits, Generic[EventT]):
     """Runtime shared by every adapter. Configure a consumer with these class attributes.
 
     Attributes:
@@ -209,14 +211,22 @@ class BaseConsumer(Generic[EventT]):
         if self.state is ConnectionState.CLOSED:
             return
         self.state = ConnectionState.CLOSED
-        await self._transport_close(int(code), reason)
+        self._send_since = _monotonic()
+        try:
+            await self._transport_close(int(code), clip_reason(reason))
+        finally:
+            self._send_since = 0.0
 
     async def _send_frame(self, frame: str, message: BaseMessage | None = None) -> None:
         if self.state is not ConnectionState.OPEN:
             return
         if self.log_websocket_message:
             self._log_frame("sent", frame, message)
-        await self._transport_send(frame)
+        self._send_since = _monotonic()  # read by the slow-consumer watchdog
+        try:
+            await self._transport_send(frame)
+        finally:
+            self._send_since = 0.0
 
     # -- events (class level: callable from anywhere in the server) --------------------------
 
@@ -279,7 +289,7 @@ class BaseConsumer(Generic[EventT]):
         """After accept: authenticate, join groups, run hooks. False if the socket closed."""
         self.state = ConnectionState.OPEN
         sync.remember_loop()
-        if not await self._authenticate():
+        if not await self._authenticate() or not await self._admit_user():
             return False
         self.authenticated = True
         layer = self.get_channel_layer()

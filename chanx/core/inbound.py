@@ -64,6 +64,13 @@ class InboundFrames(Generic[T]):
         self._task = asyncio.ensure_future(self._finish(coro, pending))
         return True
 
+    async def finish(self, timeout: float) -> None:
+        """Drop the backlog and let the frame in progress finish, for at most `timeout` s."""
+        self._backlog.clear()
+        task = self._task
+        if task is not None:
+            await asyncio.wait((task,), timeout=timeout)
+
     async def cancel(self) -> None:
         """Cancel the frame in progress and drop the backlog; wait until it has stopped."""
         self._backlog.clear()

@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter
 
-from chanx.core.codec import FrameError, MessageDecoder, WireCodec
+from chanx.core.codec import Frame, FrameError, MessageDecoder, WireCodec
 from chanx.core.decorators import CHANNEL_ATTR, HANDLER_ATTR, ChannelInfo, HandlerSpec
 from chanx.messages.base import BaseMessage, discriminator_values
 from chanx.messages.outgoing import (
+    AuthenticationMessage,
     CompleteMessage,
     ErrorMessage,
     ErrorPayload,
@@ -92,10 +93,10 @@ class ConsumerPlan:
     codec: WireCodec
     authenticator_factory: Any
     authenticate_takes_scope: bool
-    complete_frame: str
-    event_complete_frame: str
-    group_complete_frame: str
-    internal_error_frame: str
+    complete_frame: Frame
+    event_complete_frame: Frame
+    group_complete_frame: Frame
+    internal_error_frame: Frame
     channel: ChannelInfo | None = None
     doc: str | None = field(default=None)
 
@@ -140,9 +141,11 @@ def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: An
         ):
             event_routes[f"{route.input_types[0].discriminator_field}={value}"] = route
 
-    codec = WireCodec(formatters)
     ws_dispatch = {t: r for r in ws_routes.values() for t in r.input_types}
     event_dispatch = {t: r for r in event_routes.values() for t in r.input_types}
+    codec = _wire_codec(
+        name, formatters, list(ws_dispatch), [*ws_routes.values(), *event_routes.values()]
+    )
     decoder = MessageDecoder(_union_adapter(list(ws_dispatch), disc), disc, list(ws_routes), codec)
     plain = WireCodec()
     by_field: dict[str, list[type[BaseMessage]]] = {}
@@ -178,6 +181,37 @@ def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: An
         channel=getattr(cls, CHANNEL_ATTR, None) if CHANNEL_ATTR in cls.__dict__ else None,
         doc=inspect.getdoc(cls) if cls.__doc__ else None,
     )
+
+
+_CHANX_OUTGOING: tuple[type[BaseMessage], ...] = (
+    ErrorMessage,
+    CompleteMessage,
+    EventCompleteMessage,
+    GroupCompleteMessage,
+    AuthenticationMessage,
+)
+
+
+def _wire_codec(
+    consumer: str, formatters: tuple[Formatter, ...], incoming: list[type], routes: list[Route]
+) -> WireCodec:
+    """Compose the class's formatters once, showing them every message type it handles."""
+    if not formatters:
+        return WireCodec()
+    outgoing = list(_CHANX_OUTGOING)
+    for route in routes:
+        for member in _union_members(route.output_type):
+            if (
+                isinstance(member, type)
+                and issubclass(member, BaseMessage)
+                and member not in outgoing
+            ):
+                outgoing.append(member)
+    try:
+        return WireCodec(formatters, incoming=incoming, outgoing=outgoing)
+    except (TypeError, ValueError) as exc:
+        names = ", ".join(repr(f.name) for f in formatters)
+        raise ConsumerDefinitionError(f"{consumer}.formatters ({names}): {exc}") from None
 
 
 def _definition_namespace() -> dict[str, Any]:

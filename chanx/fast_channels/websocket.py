@@ -20,6 +20,8 @@ from typing import Any
 from chanx.core.close_codes import CloseCode
 from chanx.core.consumer import BaseConsumer, ConnectionState, EventT
 from chanx.core.inbound import InboundFrames
+from chanx.core.limits import admit_origin, release_user_slot, resolve_limits
+from chanx.core.watchdog import aborted_code, unwatch, watch
 from chanx.layers.exceptions import LayerClosed
 
 __all__ = ["AsyncJsonWebsocketConsumer", "ConsumerApp"]
@@ -84,20 +86,40 @@ class AsyncJsonWebsocketConsumer(BaseConsumer[EventT], abstract=True):
         message = await self._receive()
         if message["type"] != "websocket.connect":
             return
+        limits = self._limits = resolve_limits(self)
+        if not await admit_origin(self, self._send):  # refused before accept
+            return
         await self._send({"type": "websocket.accept"})
         code: int = CloseCode.NORMAL
         inbound: InboundFrames[Message] = InboundFrames(
-            self._on_client_frame, self.max_pending_frames
+            self._on_client_frame, limits.max_pending_frames
         )
+        self._inbound = inbound
         layer_task: asyncio.Task[None] | None = None
         try:
-            if not await self._on_connected():
+            try:
+                async with asyncio.timeout(limits.auth_timeout):
+                    connected = await self._on_connected()
+            except TimeoutError:
+                await self.close(CloseCode.AUTH_TIMEOUT, "authentication timed out")
+                connected = False
+            if not connected:
                 code = await self._drain_until_disconnect()
                 return
+            watch(self, limits.send_timeout)
             if self.channel_layer is not None and self.channel_name:
                 layer_task = asyncio.create_task(self._layer_worker())
             code = await self._read_client(inbound)
+        except asyncio.CancelledError:
+            aborted = aborted_code(self)  # the slow-consumer watchdog aborted this connection
+            if aborted is None:
+                raise
+            code = aborted
         finally:
+            unwatch(self)
+            release_user_slot(self)
+            if code == CloseCode.SERVICE_RESTART:  # uvicorn is shutting down
+                await inbound.finish(limits.shutdown_grace)
             await inbound.cancel()
             if layer_task is not None:
                 layer_task.cancel()
@@ -107,11 +129,19 @@ class AsyncJsonWebsocketConsumer(BaseConsumer[EventT], abstract=True):
 
     async def _read_client(self, inbound: InboundFrames[Message]) -> int:
         """Read frames until the client leaves; return the close code."""
+        limits = self._limits
+        bucket = limits.bucket
         while True:
             message = await self._receive()
             kind = message["type"]
             if kind == "websocket.receive":
-                if self.state is ConnectionState.OPEN and not inbound.submit(message):
+                if self.state is not ConnectionState.OPEN:
+                    continue
+                if limits.frame_too_big(message):
+                    await self.close(CloseCode.MESSAGE_TOO_BIG, "frame too big")
+                elif bucket is not None and not bucket.take():
+                    await self.close(CloseCode.RATE_LIMITED, "message rate exceeded")
+                elif not inbound.submit(message):
                     await self.close(CloseCode.RATE_LIMITED, "too many pending frames")
             elif kind == "websocket.disconnect":
                 return int(message.get("code", CloseCode.NORMAL))

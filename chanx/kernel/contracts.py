@@ -18,6 +18,7 @@ __all__ = [
     "Formatter",
     "FormatterFactory",
     "LayerFactory",
+    "WireFormat",
 ]
 
 
@@ -65,7 +66,25 @@ class ChannelLayer(Protocol):
 
 @runtime_checkable
 class Formatter(Protocol):
-    """Transforms frames between their wire shape and the shape the message models expect."""
+    """Transforms frames between their wire shape and the shape the message models expect.
+
+    Required: `name`, `incoming(data)` and `outgoing(data)`. A consumer lists formatters in
+    `formatters = ("camelize", ...)`; outgoing data passes through them in that order and
+    incoming data in the reverse order. Optional members, looked up once at class creation:
+
+    - `prepare(incoming, outgoing) -> None`: called once per consumer class, before any
+      frame, with the message types clients may send (`incoming`) and the types the class
+      declares it sends (`outgoing`, chanx's own error/completion/authentication messages
+      included). Raise `TypeError` or `ValueError` to reject the class; the message is
+      reported as the class's definition error.
+    - `core_schema(schema) -> schema`: rewrite a pydantic core schema (e.g. add aliases).
+      The codec then validates and serializes typed messages with the rewritten schemas
+      (built once per class and message type), and calls this formatter's `incoming` /
+      `outgoing` only for data whose type is unknown (a relay from another wire).
+    - `wire: WireFormat`: the formatter owns the wire codec (e.g. MessagePack). At most one
+      selected formatter may own it; without one, frames are JSON text.
+    - `wire_key(name) -> str`: the wire name of a model field (used by documentation).
+    """
 
     @property
     def name(self) -> str:
@@ -77,7 +96,35 @@ class Formatter(Protocol):
         ...
 
     def outgoing(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Transform a dumped outgoing message before it is encoded."""
+        """Transform a dumped outgoing message (type not known) before it is encoded."""
+        ...
+
+
+@runtime_checkable
+class WireFormat(Protocol):
+    """How frames are written on the socket, when a formatter owns the codec.
+
+    `loads` raises `ValueError` for a malformed frame (it becomes an error frame). Binary
+    formats receive and return `bytes`; a text frame sent to a binary consumer is refused
+    with one JSON text error frame (code `unsupported_frame`) and the connection stays open.
+    """
+
+    @property
+    def name(self) -> str:
+        """The format's name as users know it, e.g. `"MessagePack"` (used in error frames)."""
+        ...
+
+    @property
+    def binary(self) -> bool:
+        """True when frames are binary WebSocket frames, False for text frames."""
+        ...
+
+    def loads(self, frame: str | bytes) -> Any:
+        """Decode one frame; raise `ValueError` when it is malformed."""
+        ...
+
+    def dumps(self, data: Any) -> str | bytes:
+        """Encode one frame (`bytes` when `binary`, else `str`)."""
         ...
 
 

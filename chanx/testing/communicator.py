@@ -35,6 +35,10 @@ class WebsocketCommunicator:
         subprotocols: Subprotocols the client offers.
         timeout: Default seconds each receive waits before failing the test.
         discriminator_field: The field that names a frame's action.
+        loads: Decodes a received frame (text or bytes); JSON by default. Pass
+            `msgpack.unpackb` to talk to a MessagePack consumer.
+        dumps: Encodes what `send_message` sends; a `bytes` result goes as a binary frame.
+            JSON text by default.
     """
 
     def __init__(
@@ -46,11 +50,15 @@ class WebsocketCommunicator:
         subprotocols: Iterable[str] = (),
         timeout: float = 2.0,
         discriminator_field: str = "action",
+        loads: Callable[[str | bytes], Any] = json.loads,
+        dumps: Callable[[Any], str | bytes] = json.dumps,
     ) -> None:
         parts = urlsplit(path)
         self.app = app
         self.timeout = timeout
         self.field = discriminator_field
+        self.loads = loads
+        self.dumps = dumps
         self.scope: MutableMapping[str, Any] = {
             "type": "websocket",
             "asgi": {"version": "3.0", "spec_version": "2.4"},
@@ -104,11 +112,17 @@ class WebsocketCommunicator:
         )
 
     async def send_message(self, message: BaseMessage | dict[str, Any]) -> None:
-        """Send a message (a model, dumped as JSON by alias, or a plain dict)."""
-        if isinstance(message, BaseMessage):
+        """Send a message (a model, dumped by alias, or a plain dict) encoded with `dumps`."""
+        if isinstance(message, BaseMessage) and self.dumps is json.dumps:
             await self.send_text(message.model_dump_json(by_alias=True))
+            return
+        if isinstance(message, BaseMessage):
+            message = message.model_dump(mode="json", by_alias=True)
+        frame = self.dumps(message)
+        if isinstance(frame, bytes):
+            await self.send_bytes(frame)
         else:
-            await self.send_text(json.dumps(message))
+            await self.send_text(frame)
 
     async def send_text(self, text: str) -> None:
         """Send a raw text frame."""
@@ -119,7 +133,12 @@ class WebsocketCommunicator:
         await self._to_app.put({"type": "websocket.receive", "bytes": data})
 
     async def receive_json(self, timeout: float | None = None) -> dict[str, Any]:
-        """The next frame, decoded. Fails if the socket closes or nothing comes in time."""
+        """The next frame, decoded with `loads`. Fails if the socket closes or nothing comes."""
+        data: Any = self.loads(await self.receive_frame(timeout))
+        return data  # type: ignore[no-any-return]
+
+    async def receive_frame(self, timeout: float | None = None) -> str | bytes:
+        """The next frame as sent: `str` for a text frame, `bytes` for a binary one."""
         message = await self._next(timeout)
         if message["type"] == "websocket.close":
             self._closed(message)
@@ -127,8 +146,7 @@ class WebsocketCommunicator:
         if message["type"] != "websocket.send":
             raise AssertionError(f"unexpected ASGI message {message['type']!r}")
         text = message.get("text")
-        data: Any = json.loads(text if text is not None else message["bytes"])
-        return data  # type: ignore[no-any-return]
+        return text if text is not None else bytes(message["bytes"])
 
     async def receive_all_messages(
         self, stop_action: str | Iterable[str] = "complete", timeout: float | None = None

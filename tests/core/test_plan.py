@@ -13,7 +13,7 @@ import pytest
 from chanx.core.decorators import channel, event_handler, ws_handler
 from chanx.core.plan import ConsumerDefinitionError, snake_case
 from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
-from chanx.kernel import ComponentNotFoundError, PluginHost, hookimpl
+from chanx.kernel import ComponentNotFoundError, PluginHost, hookimpl, reset_plugin_host
 from chanx.messages.base import BaseChannelEvent, BaseMessage
 from chanx.messages.incoming import PingMessage
 from chanx.messages.outgoing import PongMessage
@@ -248,12 +248,20 @@ def test_channel_metadata_and_docstring_reach_the_plan() -> None:
     assert plan.doc == "Docstring."
 
 
-def test_camelize_without_the_plugin_names_the_extra(plugin_host: PluginHost) -> None:
+def test_camelize_without_the_plugin_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chanx.kernel import host as host_module
+
+    real = host_module._entry_points  # hide the plugin when it is installed
+    monkeypatch.setattr(
+        host_module, "_entry_points", lambda: [e for e in real() if e.name != "format-camelize"]
+    )
+    reset_plugin_host()
     with pytest.raises(ComponentNotFoundError) as info:
 
         class C(AsyncJsonWebsocketConsumer):
             camelize = True
 
+    reset_plugin_host()
     message = str(info.value)
     assert message.startswith("C.camelize = True: ")
     assert 'pip install "chanx[camelize]"' in message

@@ -1,0 +1,10 @@
+"""MessagePack frames for chanx consumers: binary, smaller than JSON text.
+
+Install with `pip install "chanx[msgpack]"` and select it with `formatters = ("msgpack",)`.
+"""
+
+from __future__ import annotations
+
+from chanx_format_msgpack.formatter import MessagePackWire, MsgpackFormatter
+
+__all__ = ["MessagePackWire", "MsgpackFormatter"]
