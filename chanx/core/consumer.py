@@ -20,13 +20,17 @@ from typing_extensions import TypeVar
 
 from chanx.core import sync
 from chanx.core.close_codes import CloseCode, clip_reason
-from chanx.core.codec import FrameError
+from chanx.core.codec import Frame, FrameError, WireCodec
 from chanx.core.limits import ConnectionLimits
 from chanx.core.plan import ConsumerPlan, compile_plan
 from chanx.core.resolve import resolve_authenticator, resolve_formatters
 from chanx.layers.exceptions import LayerClosed
 from chanx.messages.base import BaseMessage
-from chanx.messages.outgoing import AuthenticationMessage, AuthenticationPayload
+from chanx.messages.outgoing import (
+    AuthenticationMessage,
+    AuthenticationPayload,
+    CompleteMessage,
+)
 
 if TYPE_CHECKING:
     from chanx.core.authenticator import BaseAuthenticator
@@ -142,7 +146,7 @@ class BaseConsumer(ConnectionLimits, Generic[EventT]):
 
     # -- transport, provided by the adapter -------------------------------------------------
 
-    async def _transport_send(self, frame: str) -> None:
+    async def _transport_send(self, frame: Frame) -> None:
         raise NotImplementedError
 
     async def _transport_close(self, code: int, reason: str) -> None:
@@ -217,7 +221,7 @@ class BaseConsumer(ConnectionLimits, Generic[EventT]):
         finally:
             self._send_since = 0.0
 
-    async def _send_frame(self, frame: str, message: BaseMessage | None = None) -> None:
+    async def _send_frame(self, frame: Frame, message: BaseMessage | None = None) -> None:
         if self.state is not ConnectionState.OPEN:
             return
         if self.log_websocket_message:
@@ -350,12 +354,18 @@ class BaseConsumer(ConnectionLimits, Generic[EventT]):
         )
         await self._send_frame(self._plan.codec.encode(message), message)
 
-    async def _on_client_text(self, text: str | bytes) -> None:
+    async def _on_client_text(self, text: str | bytes, binary: bool = False) -> None:
         """Serve one client frame: validate, dispatch, reply; never raise for bad input."""
         plan = self._plan
         try:
-            message = plan.decoder.decode_text(text)
+            decode = plan.decoder.decode_binary if binary else plan.decoder.decode_text
+            message = decode(text)
         except FrameError as error:
+            if error.text_reply:  # a text frame on a binary wire: answer in JSON text
+                await self._send_frame(_TEXT.encode(error.to_message()))
+                if self.send_completion:
+                    await self._send_frame(_TEXT_COMPLETE)
+                return
             await self._send_frame(plan.codec.encode(error.to_message()))
         else:
             if self.log_websocket_message:
@@ -365,10 +375,8 @@ class BaseConsumer(ConnectionLimits, Generic[EventT]):
             await self._send_frame(plan.complete_frame)
 
     async def _on_client_binary(self, data: bytes) -> None:
-        error = FrameError("invalid_frame", "Binary frames are not accepted; send JSON text.")
-        await self._send_frame(self._plan.codec.encode(error.to_message()))
-        if self.send_completion:
-            await self._send_frame(self._plan.complete_frame)
+        """Serve one binary client frame (a binary wire's frame, else one error frame)."""
+        await self._on_client_text(data, binary=True)
 
     async def _dispatch(self, func: Callable[..., Any], message: BaseMessage) -> None:
         try:
@@ -447,4 +455,6 @@ def _dump_event(event: BaseMessage) -> dict[str, Any]:
     return event.model_dump(mode="json", by_alias=True)
 
 
+_TEXT = WireCodec()
+_TEXT_COMPLETE = _TEXT.encode(CompleteMessage())
 _STATUS_TEXT = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 500: "Server Error"}

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from chanx.core.close_codes import CloseCode
+from chanx.core.codec import Frame
 from chanx.core.consumer import BaseConsumer, ConnectionState, EventT
 from chanx.core.inbound import InboundFrames
 from chanx.core.limits import admit_origin, release_user_slot, resolve_limits
@@ -75,8 +76,11 @@ class AsyncJsonWebsocketConsumer(BaseConsumer[EventT], abstract=True):
 
         return ConsumerApp(cls, initkwargs)
 
-    async def _transport_send(self, frame: str) -> None:
-        await self._send({"type": "websocket.send", "text": frame})
+    async def _transport_send(self, frame: Frame) -> None:
+        if type(frame) is str:
+            await self._send({"type": "websocket.send", "text": frame})
+        else:
+            await self._send({"type": "websocket.send", "bytes": frame})
 
     async def _transport_close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
