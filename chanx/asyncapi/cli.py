@@ -28,9 +28,20 @@ ALIASES: dict[str, str] = {"json": "asyncapi-json", "yaml": "asyncapi-yaml", "ht
 """Short `--format` names -> doc emitter names."""
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Declare the options of `chanx asyncapi`."""
-    parser.add_argument("app", metavar="MODULE:APP", help="the ASGI application, e.g. app.main:app")
+def add_arguments(parser: argparse.ArgumentParser, *, app_required: bool = True) -> None:
+    """Declare the options of `chanx asyncapi`.
+
+    Args:
+        parser: The subcommand's parser.
+        app_required: Whether `MODULE:APP` must be given (Django's command has a default).
+    """
+    parser.add_argument(
+        "app",
+        metavar="MODULE:APP",
+        nargs=None if app_required else "?",
+        default=None,
+        help="the ASGI application, e.g. app.main:app",
+    )
     parser.add_argument(
         "--format",
         "-f",

@@ -4,6 +4,8 @@ Only routed consumers are documented: a consumer class that is defined but mount
 does not appear. Starlette and FastAPI routers are walked through `Mount`s and included
 routers (FastAPI's lazily included ones too); a route serves a consumer when its endpoint
 (or the ASGI app it wraps) has a `consumer_class` attribute, as `as_asgi()` returns.
+Django Channels applications are walked the same way: `ProtocolTypeRouter` (its
+`"websocket"` entry), middleware stacks, and `URLRouter`s of `path()` / `re_path()`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 __all__ = ["RoutedConsumer", "routed_consumers"]
@@ -57,14 +60,18 @@ def _routes_of(app: Any) -> Iterable[Any]:
         routes = getattr(app, "routes", None)
         if routes is not None:
             return list(routes)
-        router = getattr(app, "router", None)
-        if router is not None and router is not app:
-            app = router
+        mapping = getattr(app, "application_mapping", None)  # Channels' ProtocolTypeRouter
+        if isinstance(mapping, dict):
+            app = mapping.get("websocket")
             continue
-        inner = getattr(app, "app", None)  # middleware wrappers
-        if inner is None or inner is app:
+        # Starlette routers and middleware; Channels middleware (`inner`, `application`).
+        for attribute in ("router", "app", "inner", "application"):
+            inner = getattr(app, attribute, None)
+            if inner is not None and inner is not app:
+                app = inner
+                break
+        else:
             break
-        app = inner
     return []
 
 
@@ -72,6 +79,9 @@ def _walk(routes: Iterable[Any], prefix: str, depth: int) -> Iterator[RoutedCons
     if depth > _MAX_UNWRAP:
         return
     for route in routes:
+        if hasattr(route, "pattern") and hasattr(route, "callback"):  # Django URLPattern
+            yield from _walk_django(route, prefix, depth)
+            continue
         path = getattr(route, "path", None)
         if not isinstance(path, str):
             # FastAPI >= 0.16x keeps an included router whole, with its prefix on the side.
@@ -109,3 +119,29 @@ def _entry(path: str, consumer: type[Any]) -> RoutedConsumer:
     parameters = tuple((m.group(1), m.group(2) or "str") for m in _PARAM.finditer(path))
     address = _PARAM.sub(lambda m: "{" + m.group(1) + "}", path) or "/"
     return RoutedConsumer(address, consumer, parameters)
+
+
+_DJANGO_PARAM = re.compile(r"<(?:([A-Za-z_][A-Za-z0-9_]*):)?([A-Za-z_][A-Za-z0-9_]*)>")
+_REGEX_GROUP = re.compile(r"\(\?P<([A-Za-z_][A-Za-z0-9_]*)>(?:[^()\\]|\\.|\([^()]*\))*\)")
+
+
+def _walk_django(route: Any, prefix: str, depth: int) -> Iterator[RoutedConsumer]:
+    """A Channels `URLRouter` entry: Django's `path()`/`re_path()` around an app or router."""
+    path = prefix + _django_path(route.pattern)
+    consumer = _consumer_class(SimpleNamespace(endpoint=route.callback))
+    if consumer is not None:
+        yield _entry("/" + path.lstrip("/"), consumer)
+    else:
+        yield from _walk(_routes_of(route.callback), path, depth + 1)
+
+
+def _django_path(pattern: Any) -> str:
+    """`ws/<int:pk>/` or `^ws/(?P<pk>\\d+)/$` -> `ws/{pk:int}/` (converters kept for `_entry`)."""
+    regex = getattr(pattern, "_regex", None)
+    if isinstance(regex, str) and not hasattr(pattern, "_route"):
+        text = _REGEX_GROUP.sub(lambda m: "{" + m.group(1) + "}", regex)
+        return re.sub(r"\\(.)", r"\1", text.removeprefix("^").removesuffix("$"))
+    route = str(getattr(pattern, "_route", pattern))
+    return _DJANGO_PARAM.sub(
+        lambda m: "{" + m.group(2) + (":" + m.group(1) if m.group(1) else "") + "}", route
+    )

@@ -1,0 +1,149 @@
+"""Serving the AsyncAPI documentation from Django.
+
+```python
+# urls.py
+from django.urls import include, path
+
+urlpatterns = [path("asyncapi/", include("chanx.channels.asyncapi_urls"))]
+# -> /asyncapi/ (HTML page), /asyncapi/asyncapi.json, /asyncapi/asyncapi.yaml
+
+# settings.py (every key optional)
+CHANX_ASYNCAPI = {
+    "APP": "myproject.asgi.application",  # default: settings.ASGI_APPLICATION
+    "TITLE": "Chat API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": None,
+    "SERVERS": {"local": "ws://localhost:8000"},
+    "ENABLED": None,  # None: only while DEBUG is True
+}
+```
+
+The documents describe the consumers the ASGI application routes (its `"websocket"`
+`URLRouter`s), built on the first request and cached until a setting changes. Disabled
+endpoints raise `Http404`. `python manage.py asyncapi` writes the same documents.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.http import Http404, HttpRequest, HttpResponse
+
+from chanx.asyncapi.build import build_api_model
+from chanx.asyncapi.model import ApiModel
+
+__all__ = ["SETTING", "asyncapi_options", "asyncapi_view", "is_enabled", "load_application"]
+
+SETTING = "CHANX_ASYNCAPI"
+DEFAULTS: dict[str, Any] = {
+    "APP": None,
+    "TITLE": "chanx API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": None,
+    "SERVERS": {},
+    "ENABLED": None,
+}
+
+_cache: dict[str, tuple[bytes, dict[str, str], str]] = {}
+_model: list[ApiModel] = []
+
+
+def asyncapi_options() -> dict[str, Any]:
+    """`settings.CHANX_ASYNCAPI` merged over the defaults.
+
+    Raises:
+        ImproperlyConfigured: the setting has an unknown key.
+    """
+    from django.core.exceptions import ImproperlyConfigured
+
+    given = getattr(settings, SETTING, None) or {}
+    unknown = sorted(set(given) - set(DEFAULTS))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"settings.{SETTING} has unknown key(s) {', '.join(unknown)}; "
+            f"known keys: {', '.join(DEFAULTS)}."
+        )
+    return {**DEFAULTS, **given}
+
+
+def is_enabled() -> bool:
+    """Whether the docs endpoints answer: `ENABLED`, or `DEBUG` when it is None."""
+    enabled = asyncapi_options()["ENABLED"]
+    return bool(settings.DEBUG) if enabled is None else bool(enabled)
+
+
+def load_application(target: str | None = None) -> Any:
+    """Import the ASGI application to document (`APP`, else `ASGI_APPLICATION`).
+
+    Accepts `module.attribute` (Django's spelling) and `module:attribute`.
+
+    Raises:
+        ImproperlyConfigured: neither setting names an application.
+    """
+    from django.core.exceptions import ImproperlyConfigured
+
+    from chanx.asyncapi.cli import load_app
+
+    dotted = target or asyncapi_options()["APP"] or getattr(settings, "ASGI_APPLICATION", None)
+    if not dotted:
+        raise ImproperlyConfigured(
+            f"Set settings.ASGI_APPLICATION (Channels needs it) or settings.{SETTING}['APP'] "
+            f"to the ASGI application whose consumers are documented."
+        )
+    if ":" not in dotted:
+        module, _, attribute = dotted.rpartition(".")
+        dotted = f"{module}:{attribute}"
+    return load_app(dotted)
+
+
+def _document(emitter_name: str) -> tuple[bytes, dict[str, str], str]:
+    if emitter_name not in _cache:
+        from chanx.asyncapi import get_emitter
+
+        if not _model:
+            options = asyncapi_options()
+            _model.append(
+                build_api_model(
+                    load_application(),
+                    title=options["TITLE"],
+                    version=options["VERSION"],
+                    description=options["DESCRIPTION"],
+                    servers=options["SERVERS"],
+                )
+            )
+        emitter = get_emitter(emitter_name)
+        body = emitter.emit(_model[0])
+        headers_of = getattr(emitter, "response_headers", None)
+        headers = dict(headers_of()) if callable(headers_of) else {}
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        _cache[emitter_name] = (data, headers, emitter.media_type)
+    return _cache[emitter_name]
+
+
+def asyncapi_view(request: HttpRequest, emitter: str = "html") -> HttpResponse:
+    """Serve one documentation format (a registered doc emitter name).
+
+    Args:
+        request: The request (only `GET`/`HEAD` are answered).
+        emitter: `html`, `asyncapi-json`, `asyncapi-yaml` or a plugin's emitter name.
+
+    Raises:
+        Http404: the docs are disabled (see `is_enabled`).
+    """
+    if not is_enabled():
+        raise Http404("The AsyncAPI documentation is disabled.")
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
+    data, headers, media_type = _document(emitter)
+    return HttpResponse(data, content_type=media_type, headers=headers)
+
+
+def clear_cache(**_: Any) -> None:
+    """Forget the built documents (done whenever a Django setting changes)."""
+    _cache.clear()
+    _model.clear()
+
+
+setting_changed.connect(clear_cache, dispatch_uid="chanx.channels.asyncapi.clear_cache")
