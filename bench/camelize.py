@@ -24,6 +24,7 @@ import json
 import platform
 import statistics
 import sys
+import time
 import timeit
 from collections.abc import Callable
 from typing import Any, Literal
@@ -83,6 +84,16 @@ def _camel_frame() -> str:
     return json.dumps(humps.camelize(SNAKE), separators=(",", ":"))
 
 
+def _msgpack_size() -> int | str:
+    try:
+        import msgpack
+    except ImportError:
+        return "n/a (msgpack not installed)"
+    import humps
+
+    return len(msgpack.packb(humps.camelize(SNAKE)))
+
+
 def variants() -> dict[str, Callable[[], Any]]:
     """name -> one round trip on the echo frame."""
     import humps
@@ -120,12 +131,15 @@ def variants() -> dict[str, Callable[[], Any]]:
 
 
 def measure(rounds: int, number: int) -> dict[str, list[float]]:
-    """µs per round trip for each variant, `rounds` times, interleaved."""
+    """CPU µs per round trip for each variant, `rounds` times, interleaved.
+
+    CPU time of this process, not wall time, so other load on the machine counts less.
+    """
     runs: dict[str, list[float]] = {}
     table = variants()
     for _ in range(rounds):
         for name, func in table.items():
-            seconds = timeit.timeit(func, number=number)
+            seconds = timeit.timeit(func, number=number, timer=time.process_time)
             runs.setdefault(name, []).append(seconds / number * 1e6)
     return runs
 
@@ -143,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         f"python {platform.python_version()}, pydantic {pydantic.VERSION}, "
         f"pydantic-core {pydantic_core.__version__}, {args.rounds} rounds x {args.number}"
     )
-    print("| variant | µs per round trip (median) | min | added vs chanx |")
+    print(f"frame bytes: JSON {len(_camel_frame().encode())}, MessagePack {_msgpack_size()}")
+    print("| variant | CPU µs per round trip (median) | min | added vs chanx (median) |")
     print("|---|---|---|---|")
     summary = {}
     for name, values in runs.items():
