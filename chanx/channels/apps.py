@@ -1,31 +1,27 @@
-"""The ``chanx.channels`` Django app: system checks, plugin switches, settings reloads."""
+"""The ``chanx.channels`` Django app: system checks and plugin switches from ``CHANX``."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.apps import AppConfig
 from django.core import checks
-from django.core.signals import setting_changed
 
 __all__ = ["ChanxConfig"]
 
 
 class ChanxConfig(AppConfig):
-    """Registers chanx's system checks and rebuilds consumer plans when ``CHANX`` changes."""
+    """Registers chanx's system checks and applies the plugin switches in ``CHANX``."""
 
     name = "chanx.channels"
     label = "chanx_channels"
     verbose_name = "chanx"
 
     def ready(self) -> None:
-        """Register checks, apply plugin switches from ``CHANX``, listen for setting changes."""
+        """Register the checks and apply the plugin switches from ``CHANX``."""
         from chanx.channels.checks import check_camelize_plugin, check_chanx_settings
 
         checks.register(check_chanx_settings, "chanx")
         checks.register(check_camelize_plugin, "chanx")
         apply_plugin_switches()
-        setting_changed.connect(_on_setting_changed, dispatch_uid="chanx.channels.settings")
 
 
 def apply_plugin_switches() -> None:
@@ -41,10 +37,3 @@ def apply_plugin_switches() -> None:
     switches = plugin_switches()
     if switches:
         reset_plugin_host(PluginSettings.from_mapping({**os.environ, **switches}))
-
-
-def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting == "CHANX":
-        from chanx.channels.websocket import reload_consumer_settings
-
-        reload_consumer_settings()

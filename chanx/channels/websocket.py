@@ -141,12 +141,14 @@ def _refuse_in_loop() -> None:
     )
 
 
-def reload_consumer_settings() -> None:
+def reload_consumer_settings(**signal: Any) -> None:
     """Re-read ``settings.CHANX`` into every Django consumer class and rebuild their plans.
 
     Called when the setting changes (Django's ``setting_changed`` signal, e.g.
-    ``override_settings``).
+    ``override_settings``), whether or not ``chanx.channels`` is in ``INSTALLED_APPS``.
     """
+    if signal.get("setting", "CHANX") != "CHANX":
+        return
     global _generation
     _generation += 1
     for ref in list(_consumers):
@@ -199,3 +201,14 @@ def _settings_ready() -> bool:
     from django.conf import settings
 
     return bool(settings.configured)
+
+
+def _listen_for_setting_changes() -> None:
+    from django.core.signals import setting_changed
+
+    setting_changed.connect(
+        reload_consumer_settings, weak=False, dispatch_uid="chanx.channels.settings"
+    )
+
+
+_listen_for_setting_changes()

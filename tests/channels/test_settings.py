@@ -7,6 +7,7 @@ from typing import Any, Literal
 import pytest
 from django.core.checks import run_checks
 from django.test import override_settings
+from pydantic import BaseModel
 
 from chanx.channels.settings import check_chanx_setting, consumer_defaults
 from chanx.channels.websocket import AsyncJsonWebsocketConsumer
@@ -64,6 +65,36 @@ def test_plans_are_rebuilt_when_chanx_changes() -> None:
             override_settings(CHANX={"CAMELIZE": True}),
         ):
             pass
+
+
+class NewName(BaseModel):
+    new_name: str = "x"
+
+
+class Renamed(BaseMessage):
+    action: Literal["rename"] = "rename"
+    payload: NewName
+
+
+class Renamer(AsyncJsonWebsocketConsumer):
+    send_completion = True
+
+    @ws_handler
+    async def handle_rename(self, message: Renamed) -> Renamed:
+        return Renamed(payload=NewName())
+
+
+async def test_camelize_setting_applies_to_consumers_that_do_not_set_it() -> None:
+    if "camelize" not in get_plugin_host().formatters.names():
+        pytest.skip('needs the camelize formatter: pip install "chanx[camelize]"')
+    with override_settings(CHANX={"CAMELIZE": True, "SEND_COMPLETION": True}):
+        assert Renamer.camelize is True
+        async with WebsocketCommunicator(Renamer.as_asgi(), "/") as ws:
+            await ws.send_message({"action": "rename", "payload": {"newName": "y"}})
+            assert await ws.receive_all_messages() == [
+                {"action": "rename", "payload": {"newName": "x"}}
+            ]
+    assert Renamer.camelize is False
 
 
 @pytest.mark.parametrize(

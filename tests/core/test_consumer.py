@@ -10,6 +10,7 @@ import logging
 from typing import Any, ClassVar, Literal
 
 import pytest
+from pydantic import BaseModel
 
 from chanx.core.decorators import event_handler, ws_handler
 from chanx.messages.base import BaseMessage
@@ -405,3 +406,67 @@ async def test_closing_the_layer_stops_events_but_not_the_connection(
             await client.send_message(PingMessage())
             assert await client.receive_all_messages() == [{"action": "pong", "payload": None}]
         assert any("channel layer closed" in r.getMessage() for r in caplog.records)
+
+
+# -- camelize (the chanx-format-camelize plugin; skipped when it is not installed) ------------
+
+
+class Profile(BaseModel):
+    user_name: str
+    is_admin: bool = False
+
+
+class SetProfile(BaseMessage):
+    action: Literal["set_profile"] = "set_profile"
+    payload: Profile
+
+
+class ProfileSet(BaseMessage):
+    action: Literal["profile_set"] = "profile_set"
+    payload: Profile
+
+
+class ProfileChanged(BaseMessage):
+    action: Literal["profile_changed"] = "profile_changed"
+    payload: Profile
+
+
+class CamelBody:
+    send_completion = True
+    camelize = True
+    groups: ClassVar[list[str]] = ["camels"]
+    passthrough_events: ClassVar[list[type[BaseMessage]]] = [ProfileChanged]
+
+    @ws_handler
+    async def handle_set_profile(self, message: SetProfile) -> ProfileSet:
+        await self.broadcast_message(ProfileChanged(payload=message.payload))  # type: ignore[attr-defined]
+        return ProfileSet(payload=message.payload)
+
+
+@pytest.fixture
+def camel(adapter: Any) -> Any:
+    from chanx.kernel import get_plugin_host
+
+    if "camelize" not in get_plugin_host().formatters.names():
+        pytest.skip('needs the camelize formatter: pip install "chanx[camelize]"')
+    return adapter.consumer(CamelBody)
+
+
+async def test_camelize_reads_and_writes_camel_case_keys(adapter: Any, camel: Any) -> None:
+    app = adapter.app(("/camel", camel))
+    async with adapter.client(app, "/camel") as a, adapter.client(app, "/camel") as b:
+        await a.send_message({"action": "set_profile", "payload": {"userName": "ann"}})
+        frames = await a.receive_all_messages(("complete", "group_complete"))
+        wire = {"userName": "ann", "isAdmin": False}
+        assert sorted(frames, key=lambda f: f["action"]) == [
+            {"action": "profile_changed", "payload": wire},
+            {"action": "profile_set", "payload": wire},
+        ]
+        assert await b.receive_all_messages("group_complete") == [
+            {"action": "profile_changed", "payload": wire}
+        ]
+        await camel.broadcast_event(ProfileChanged(payload=Profile(user_name="bo")))
+        for client in (a, b):
+            assert await client.receive_all_messages("event_complete") == [
+                {"action": "profile_changed", "payload": {"userName": "bo", "isAdmin": False}}
+            ]
