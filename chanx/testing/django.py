@@ -90,7 +90,9 @@ class WebsocketCommunicator(_ChannelsCommunicator):  # type: ignore[misc]
         application: The ASGI application (a consumer's ``as_asgi()``, a ``URLRouter``, or
             the project's ``ProtocolTypeRouter``).
         path: Request path, optionally with a query string.
-        headers: Handshake headers as (name, value) pairs, bytes or str.
+        headers: Handshake headers as (name, value) pairs, bytes or str. Without a ``host``
+            header, ``host: testserver`` and ``origin: http://testserver`` are added, as a
+            browser on the same site would send them.
         subprotocols: Subprotocols the client offers.
         user: Log this user in with a session cookie when connecting (needs sessions).
         timeout: Default seconds each receive waits.
@@ -109,6 +111,11 @@ class WebsocketCommunicator(_ChannelsCommunicator):  # type: ignore[misc]
         discriminator_field: str = "action",
     ) -> None:
         encoded = [(_b(k).lower(), _b(v)) for k, v in headers or ()]
+        names = {name for name, _ in encoded}
+        if b"host" not in names:  # a browser's same-origin handshake unless told otherwise
+            encoded.append((b"host", b"testserver"))
+            if b"origin" not in names:
+                encoded.append((b"origin", b"http://testserver"))
         super().__init__(application, path, headers=encoded, subprotocols=list(subprotocols or []))
         self.scope.setdefault("client", ("127.0.0.1", 50000))
         self.scope.setdefault("server", ("testserver", 80))

@@ -20,6 +20,7 @@ from chanx.testing.django import WebsocketCommunicator, session_cookie, token_he
 from chanx.testing.server import LiveServer
 
 COMPLETION = {"SEND_COMPLETION": True}
+SAME_SITE = [(b"host", b"testserver"), (b"origin", b"http://testserver")]
 
 
 def application() -> Any:
@@ -61,7 +62,9 @@ def _member_of(room: Any) -> Any:
 
 async def test_channels_own_communicator_drives_the_project(alice: Any, room: Any) -> None:
     cookie = await sync_to_async(session_cookie)(alice)
-    client = ChannelsCommunicator(application(), f"/ws/rooms/{room.pk}/", headers=[cookie])
+    client = ChannelsCommunicator(
+        application(), f"/ws/rooms/{room.pk}/", headers=[cookie, *SAME_SITE]
+    )
     connected, _ = await client.connect()
     assert connected
     await client.send_json_to({"action": "ping"})
@@ -72,7 +75,7 @@ async def test_channels_own_communicator_drives_the_project(alice: Any, room: An
 async def test_non_member_is_refused_with_4403(bob: Any, room: Any, token_of: Any) -> None:
     token = await sync_to_async(token_of)(bob)
     client = ChannelsCommunicator(
-        application(), f"/ws/rooms/{room.pk}/", headers=[token_header(token)]
+        application(), f"/ws/rooms/{room.pk}/", headers=[token_header(token), *SAME_SITE]
     )
     connected, _ = await client.connect()
     assert connected
@@ -144,9 +147,10 @@ async def test_room_chat_on_real_uvicorn(alice: Any, room: Any) -> None:
     headers = {name.decode(): value.decode()}
     async with LiveServer(application()) as server:
         url = server.ws_url(f"/ws/rooms/{room.pk}/")
+        origin = server.base_url  # the page's own origin, as a browser sends it
         async with (
-            websockets.connect(url, additional_headers=headers) as a,
-            websockets.connect(url, additional_headers=headers) as b,
+            websockets.connect(url, additional_headers=headers, origin=origin) as a,
+            websockets.connect(url, additional_headers=headers, origin=origin) as b,
         ):
             for ws in (a, b):  # a pong means the connection is authenticated and in its room
                 await ws.send(json.dumps({"action": "ping"}))
@@ -155,8 +159,22 @@ async def test_room_chat_on_real_uvicorn(alice: Any, room: Any) -> None:
             for ws in (a, b):
                 frame = json.loads(await ws.recv())
                 assert frame["payload"]["message"] == "live"
-        async with websockets.connect(server.ws_url(f"/ws/rooms/{room.pk}/")) as anonymous:
+        async with websockets.connect(url, origin=origin) as anonymous:
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await anonymous.recv()
             assert closed.value.rcvd is not None
             assert closed.value.rcvd.code == 4401
+
+
+async def test_session_login_from_another_site_is_refused_before_accept(
+    alice: Any, room: Any
+) -> None:
+    """Session cookies authenticate, so a cross-site page must not ride them (CSWSH)."""
+    cookie = await sync_to_async(session_cookie)(alice)
+    for origin in (b"https://evil.example", None):
+        headers = [cookie, (b"host", b"testserver")]
+        if origin is not None:
+            headers.append((b"origin", origin))
+        client = ChannelsCommunicator(application(), f"/ws/rooms/{room.pk}/", headers=headers)
+        assert await client.connect() == (False, 1008)
+        await client.wait()

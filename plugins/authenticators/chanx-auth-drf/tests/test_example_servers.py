@@ -68,12 +68,14 @@ async def daphne() -> AsyncIterator[str]:
 async def test_room_chat_on_daphne(daphne: str, alice: Any, room: Any) -> None:
     name, value = await sync_to_async(session_cookie)(alice)
     url = f"{daphne}/ws/rooms/{room.pk}/"
-    async with websockets.connect(url, additional_headers={name.decode(): value.decode()}) as ws:
+    origin = daphne.replace("ws://", "http://")  # the page's own origin, as a browser sends it
+    cookie = {name.decode(): value.decode()}
+    async with websockets.connect(url, additional_headers=cookie, origin=origin) as ws:
         await ws.send(json.dumps({"action": "ping"}))
         assert json.loads(await ws.recv()) == {"action": "pong", "payload": None}
         await ws.send(json.dumps({"action": "chat", "payload": {"message": "via daphne"}}))
         assert json.loads(await ws.recv())["payload"]["message"] == "via daphne"
-    async with websockets.connect(url) as anonymous:
+    async with websockets.connect(url, origin=origin) as anonymous:
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await anonymous.recv()
         assert closed.value.rcvd is not None

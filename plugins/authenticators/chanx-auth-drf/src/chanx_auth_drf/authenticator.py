@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from importlib import import_module
-from typing import Any
+from typing import Any, ClassVar
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -60,6 +60,10 @@ class DjangoAuthenticator(BaseAuthenticator):
         user: The authenticated user (``AnonymousUser`` when anonymous access is allowed).
         obj: The looked-up object, or None without a `queryset`.
         request: The DRF ``Request`` built from the handshake.
+        uses_cookies: Whether the session cookie can authenticate (``SessionAuthentication``
+            among the authentication classes); then chanx refuses handshakes without a
+            same-origin or allowed ``Origin`` (cross-site WebSocket hijacking). Derived from
+            `authentication_classes` unless a subclass sets it.
     """
 
     permission_classes: Sequence[Any] | None = None
@@ -67,9 +71,15 @@ class DjangoAuthenticator(BaseAuthenticator):
     queryset: Any = None
     lookup_field: str = "pk"
     lookup_url_kwarg: str | None = None
+    uses_cookies: ClassVar[bool] = True
 
     obj: Any = None
     request: Any = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "uses_cookies" not in cls.__dict__:
+            cls.uses_cookies = _reads_session(cls.authentication_classes)
 
     async def authenticate(self) -> bool:
         """Run DRF's checks in one thread-pool hop; raise `AuthenticationFailed` to refuse."""
@@ -177,6 +187,19 @@ class DjangoAuthenticator(BaseAuthenticator):
             user = AnonymousUser()
         request.user = user
         request._dont_enforce_csrf_checks = True  # GET handshake; origins: the ASGI stack's job
+
+
+def _reads_session(classes: Sequence[Any] | None) -> bool:
+    """Whether these authentication classes (None: DRF's defaults) read the session cookie."""
+    from rest_framework.authentication import SessionAuthentication
+
+    if classes is None:
+        if not settings.configured:
+            return True
+        from rest_framework.settings import api_settings
+
+        classes = api_settings.DEFAULT_AUTHENTICATION_CLASSES
+    return any(isinstance(c, type) and issubclass(c, SessionAuthentication) for c in classes)
 
 
 def _installed(app: str) -> bool:
