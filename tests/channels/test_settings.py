@@ -134,3 +134,19 @@ def test_plugin_switches_in_chanx_rebuild_the_plugin_host(monkeypatch: Any) -> N
         assert get_plugin_host().settings.is_disabled("auth-drf")
     reset_plugin_host()
     assert not get_plugin_host().settings.is_disabled("auth-drf")
+
+
+def test_camelize_without_the_formatter_is_a_check_warning(monkeypatch: Any) -> None:
+    from chanx.channels import checks
+    from chanx.kernel import PluginSettings, reset_plugin_host
+
+    monkeypatch.setattr(checks, "consumer_defaults", lambda: {"camelize": True})
+    reset_plugin_host(PluginSettings(disabled=frozenset({"format-camelize"})))
+    try:
+        (warning,) = checks.check_camelize_plugin()
+        assert warning.id == "chanx.W001"
+        assert warning.hint == 'pip install "chanx[camelize]"'
+    finally:
+        reset_plugin_host()
+    if "camelize" in get_plugin_host().formatters.names():
+        assert checks.check_camelize_plugin() == []
