@@ -89,6 +89,8 @@ def _walk(routes: Iterable[Any], prefix: str, depth: int) -> Iterator[RoutedCons
             if original is not None:
                 added = getattr(getattr(route, "include_context", None), "prefix", "") or ""
                 yield from _walk(_routes_of(original), prefix + added, depth + 1)
+            elif isinstance(getattr(route, "host", None), str):  # Starlette's Host
+                yield from _walk(_routes_of(route.app), prefix, depth + 1)
             continue
         consumer = _consumer_class(route)
         if consumer is not None:

@@ -161,6 +161,14 @@ def test_fastapi_routers_and_middleware_wrapped_routes_are_found(
     ]
 
 
+def test_host_routes_are_walked(consumers: SimpleNamespace) -> None:
+    from starlette.routing import Host
+
+    inner = Starlette(routes=[WebSocketRoute("/ws", consumers.BareConsumer.as_asgi())])
+    app = Starlette(routes=[Host("api.example.test", app=inner)])
+    assert [r.address for r in routed_consumers(app)] == ["/ws"]
+
+
 def test_a_consumer_routed_twice_gets_two_channels(consumers: SimpleNamespace) -> None:
     app = Starlette(
         routes=[

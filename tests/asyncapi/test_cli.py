@@ -120,3 +120,19 @@ def test_a_third_party_emitter_installed_from_an_entry_point_is_usable(tmp_path:
     )
     assert "docs-markdown" in listed.stdout
     assert "doc emitter: markdown" in listed.stdout
+
+
+def test_output_is_byte_identical_across_processes(tmp_path: Path) -> None:
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        result = subprocess.run(
+            [sys.executable, "-m", "chanx", "asyncapi", DEMO, "--format", "yaml"],
+            env=env,
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+    assert outputs[0].startswith(b"asyncapi: 3.0.0\n")
