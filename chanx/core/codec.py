@@ -135,12 +135,13 @@ class WireCodec:
         )
         return serializer
 
-    def validator(self, adapter: TypeAdapter[Any]) -> TypeAdapter[Any] | SchemaValidator:
+    def validator(self, adapter: TypeAdapter[Any]) -> TypeAdapter[Any] | RewrittenValidator:
         """What validates frames for `adapter`'s type, with the formatters' schema rewrite."""
         if self.rewrite is None:
             return adapter
         validator: SchemaValidator = _fresh(SchemaValidator, self.rewrite(adapter.core_schema))
-        return validator
+        renames = [r for f in self.formatters if callable(r := getattr(f, "wire_key", None))]
+        return RewrittenValidator(validator, adapter, _chain(renames) if renames else None)
 
     def _typed_encoder(
         self, dumps: Callable[[Any], Frame], json_wire: bool
@@ -165,6 +166,49 @@ class WireCodec:
             return dumps(transform(data))
 
         return encode
+
+
+class RewrittenValidator:
+    """A validator built from a formatter-rewritten schema, shaped like a `TypeAdapter`.
+
+    `validate_json` / `validate_python` are the compiled validator's own methods (no extra
+    call per frame); `json_schema` describes the wire names (the formatters' `wire_key`
+    applied to the model's field names), for code that checks names in error locations.
+    """
+
+    __slots__ = ("_adapter", "_rename", "validate_json", "validate_python")
+
+    def __init__(
+        self,
+        validator: SchemaValidator,
+        adapter: TypeAdapter[Any],
+        rename: Callable[[str], str] | None,
+    ) -> None:
+        self.validate_json = validator.validate_json
+        self.validate_python = validator.validate_python
+        self._adapter = adapter
+        self._rename = rename
+
+    def json_schema(self, by_alias: bool = True) -> dict[str, Any]:
+        """The original JSON schema, plus the wire names of its properties when renamed."""
+        schema = self._adapter.json_schema(by_alias=by_alias)
+        if self._rename is None:
+            return schema
+        names: set[str] = set()
+        _property_names(schema, names)
+        return {"anyOf": [schema, {"properties": {self._rename(n): {} for n in sorted(names)}}]}
+
+
+def _property_names(node: Any, names: set[str]) -> None:
+    if isinstance(node, dict):
+        properties = node.get("properties")
+        if isinstance(properties, dict):
+            names.update(str(key) for key in properties)
+        for value in node.values():
+            _property_names(value, names)
+    elif isinstance(node, list):
+        for value in node:
+            _property_names(value, names)
 
 
 def _fresh(kind: Callable[..., Any], schema: Any) -> Any:
