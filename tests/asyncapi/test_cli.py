@@ -136,3 +136,11 @@ def test_output_is_byte_identical_across_processes(tmp_path: Path) -> None:
         outputs.append(result.stdout)
     assert outputs[0] == outputs[1]
     assert outputs[0].startswith(b"asyncapi: 3.0.0\n")
+
+
+def test_yaml_without_pyyaml_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "yaml", None)  # as if PyYAML were not installed
+    assert main(["asyncapi", DEMO, "--format", "yaml"]) == 2
+    assert 'pip install "chanx[yaml]"' in capsys.readouterr().err
