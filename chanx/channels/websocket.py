@@ -24,10 +24,13 @@ stale database connections before every message); database work belongs in
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, MutableMapping
 from typing import Any
 
+from chanx.core import sync
 from chanx.core.consumer import EventT
 from chanx.core.plan import compile_plan
 from chanx.core.resolve import resolve_authenticator, resolve_formatters
@@ -59,8 +62,10 @@ class AsyncJsonWebsocketConsumer(_AsgiConsumer[EventT], abstract=True):
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
         if not abstract:
             _apply_settings(cls)
-            _consumers.append(weakref.ref(cls))
         super().__init_subclass__(abstract=abstract, **kwargs)
+        if not abstract:
+            setattr(cls, _GENERATION, _generation if _settings_ready() else -1)
+            _consumers.append(weakref.ref(cls))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one WebSocket connection (the ASGI application interface)."""
@@ -116,28 +121,51 @@ class AsyncJsonWebsocketConsumer(_AsgiConsumer[EventT], abstract=True):
 
         Called from a sync view served over ASGI, the event goes out on the server's loop.
         """
-        _refuse_in_loop()
-        from asgiref.sync import async_to_sync
-
-        async_to_sync(cls.send_event)(event, channel_name)
+        _run_sync(lambda: cls.send_event(event, channel_name))
 
     @classmethod
     def broadcast_event_sync(cls, event: EventT, groups: Iterable[str] | None = None) -> None:
         """`broadcast_event` for synchronous Django code (views, task functions, commands)."""
-        _refuse_in_loop()
-        from asgiref.sync import async_to_sync
-
-        async_to_sync(cls.broadcast_event)(event, groups)
+        _run_sync(lambda: cls.broadcast_event(event, groups))
 
 
-def _refuse_in_loop() -> None:
+def _run_sync(make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run an event coroutine from sync code, on the loop that can deliver it.
+
+    Inside Django's sync code running under ASGI (a view, anything in `sync_to_async`),
+    asgiref's `async_to_sync` runs it on the server's loop. From another thread of a process
+    whose loop serves connections, chanx hands it to that loop. Elsewhere (a management
+    command, a task worker) `async_to_sync` runs it on a loop of its own.
+    """
     try:
         asyncio.get_running_loop()
     except RuntimeError:
+        pass
+    else:
+        raise RuntimeError(
+            "this is the synchronous twin, called from async code; await the async method "
+            "(for example `await Consumer.broadcast_event(...)`) instead"
+        )
+    home = sync._home_loop
+    if home is not None and home.is_running() and not _inside_sync_to_async():
+        sync.run_sync(make)
         return
-    raise RuntimeError(
-        "this is the synchronous twin, called from async code; await the async method "
-        "(for example `await Consumer.broadcast_event(...)`) instead"
+    from asgiref.sync import async_to_sync
+
+    async def call() -> None:
+        await make()
+
+    async_to_sync(call)()
+
+
+def _inside_sync_to_async() -> bool:
+    """Whether this thread runs sync code for asgiref's `sync_to_async` (Django under ASGI)."""
+    from asgiref.sync import SyncToAsync
+
+    local = SyncToAsync.threadlocal
+    return (
+        getattr(local, "main_event_loop", None) is not None
+        and getattr(local, "main_event_loop_pid", None) == os.getpid()
     )
 
 
@@ -155,14 +183,16 @@ def reload_consumer_settings(**signal: Any) -> None:
         cls = ref()
         if cls is None:
             _consumers.remove(ref)
-        else:
-            _refresh(cls)
+            continue
+        with contextlib.suppress(Exception):  # e.g. a plugin it names is gone: it stays
+            _refresh(cls)  # stale, and the next connection retries and raises
 
 
 def _refresh(cls: type[Any]) -> None:
     """Apply the current settings to `cls` and recompile its plan."""
     from chanx.kernel import get_plugin_host
 
+    setattr(cls, _GENERATION, -1)  # stale until its plan is rebuilt
     for klass in reversed(cls.__mro__[1:]):
         if _GENERATION in klass.__dict__ and klass.__dict__[_GENERATION] != _generation:
             _refresh(klass)
@@ -171,6 +201,7 @@ def _refresh(cls: type[Any]) -> None:
     cls.__chanx_plan__ = compile_plan(
         cls, resolve_formatters(cls, host), resolve_authenticator(cls, host)
     )
+    setattr(cls, _GENERATION, _generation)
 
 
 def _apply_settings(cls: type[Any]) -> None:
@@ -185,7 +216,6 @@ def _apply_settings(cls: type[Any]) -> None:
             setattr(cls, attribute, value)
             applied.append(attribute)
     setattr(cls, _FROM_SETTINGS, tuple(applied))
-    setattr(cls, _GENERATION, _generation if _settings_ready() else -1)
 
 
 def _set_by_user(cls: type[Any], attribute: str) -> bool:

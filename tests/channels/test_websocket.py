@@ -136,3 +136,40 @@ async def test_served_by_real_uvicorn() -> None:
     ):
         await ws.send(json.dumps({"action": "where"}))
         assert json.loads(await ws.recv())["payload"]["kwargs"] == {"pk": 5}
+
+
+class Told(BaseMessage):
+    action: Literal["told"] = "told"
+    payload: str
+
+
+class Listener(AsyncJsonWebsocketConsumer):
+    send_completion = True
+    groups: ClassVar[list[str]] = ["listeners"]
+    passthrough_events: ClassVar[list[type[BaseMessage]]] = [Told]
+
+
+@pytest.mark.parametrize("thread", ["sync_to_async", "plain thread"])
+async def test_sync_twins_reach_the_serving_loop_from_any_thread(thread: str) -> None:
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+
+    async with WebsocketCommunicator(Listener.as_asgi(), "/") as ws:
+        await ws.send_message({"action": "nothing"})  # served once connected and joined
+        await ws.receive_all_messages()
+        event = Told(payload=thread)
+        if thread == "sync_to_async":
+            await sync_to_async(Listener.broadcast_event_sync)(event)
+        else:
+            await asyncio.to_thread(Listener.broadcast_event_sync, event)
+        assert await ws.receive_all_messages("event_complete") == [
+            {"action": "told", "payload": thread}
+        ]
+
+
+def test_sync_twin_in_a_process_without_a_serving_loop_runs_its_own() -> None:
+    from chanx.core import sync
+
+    sync._home_loop = None
+    Listener.broadcast_event_sync(Told(payload="nobody listens"))
