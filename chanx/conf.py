@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DEFAULTS", "Settings", "configure", "reset", "settings"]
+__all__ = ["DEFAULTS", "Settings", "add_source", "configure", "refresh", "reset", "settings"]
 
 MiB = 1024 * 1024
 
@@ -98,6 +98,49 @@ generation = 0
 """Bumped by every `configure()`/`reset()`, so caches can tell the settings changed."""
 
 _NAMES = frozenset(f.name for f in dataclasses.fields(Settings))
+_explicit: dict[str, Any] = {}
+_sources: list[Callable[[], Mapping[str, Any] | None]] = []
+_seen: list[object] = []
+
+
+def add_source(source: Callable[[], Mapping[str, Any] | None]) -> None:
+    """Register a framework's settings mapping (upper-case keys), read at each connection.
+
+    The Django adapter registers ``settings.CHANX``. When the mapping object changes
+    (``override_settings``), the settings are rebuilt: defaults, then every source, then
+    the values passed to `configure()`. Invalid values in a source are skipped (the
+    framework's own checks report them).
+    """
+    if source not in _sources:
+        _sources.append(source)
+        _seen.append(None)
+
+
+def refresh() -> None:
+    """Re-read the registered sources if one of them changed (cheap when none did)."""
+    changed = False
+    for index, source in enumerate(_sources):
+        raw = source()
+        if raw is not _seen[index]:
+            _seen[index] = raw
+            changed = True
+    if changed:
+        _rebuild()
+
+
+def _rebuild() -> None:
+    global generation
+    for f in dataclasses.fields(Settings):
+        setattr(settings, f.name, getattr(DEFAULTS, f.name))
+    for raw in _seen:
+        if isinstance(raw, Mapping):
+            for key, value in raw.items():
+                name = str(key).lower()
+                if name in _NAMES and check(name, value) is None:
+                    setattr(settings, name, _validate(name, value))
+    for name, value in _explicit.items():
+        setattr(settings, name, value)
+    generation += 1
 
 
 def configure(**overrides: Any) -> None:
@@ -112,7 +155,9 @@ def configure(**overrides: Any) -> None:
     """
     global generation
     for name, value in overrides.items():
-        setattr(settings, name, _validate(name, value))
+        value = _validate(name, value)
+        _explicit[name] = value
+        setattr(settings, name, value)
     generation += 1
 
 
@@ -126,10 +171,9 @@ def configure_from_mapping(raw: Mapping[str, Any]) -> None:
 
 def reset() -> None:
     """Restore every setting to its default (for tests)."""
-    global generation
-    for f in dataclasses.fields(Settings):
-        setattr(settings, f.name, getattr(DEFAULTS, f.name))
-    generation += 1
+    _explicit.clear()
+    _seen[:] = [None] * len(_seen)
+    _rebuild()
 
 
 def check(name: str, value: Any) -> str | None:

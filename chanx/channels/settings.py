@@ -111,10 +111,18 @@ def check_chanx_setting(raw: object) -> list[tuple[str, str, str]]:
                 'Write CHANX = {"SEND_COMPLETION": False, ...}.',
             )
         ]
+    from chanx import conf
+
     problems = []
-    known = sorted([*CONSUMER_DEFAULTS, *PLUGIN_SWITCHES])
+    security = {name.upper() for name in conf.DEFAULTS.__dataclass_fields__}
+    known = sorted({*CONSUMER_DEFAULTS, *PLUGIN_SWITCHES, *security})
     for key, value in raw.items():
         if key in PLUGIN_SWITCHES:
+            continue
+        if key in security and key not in CONSUMER_DEFAULTS:
+            error = conf.check(key.lower(), value)
+            if error is not None:
+                problems.append(("chanx.E003", f"settings.CHANX[{key!r}]: {error}", _SECURITY))
             continue
         entry = CONSUMER_DEFAULTS.get(key)
         if entry is None:
@@ -130,3 +138,16 @@ def check_chanx_setting(raw: object) -> list[tuple[str, str, str]]:
                 )
             )
     return problems
+
+
+_SECURITY = "See the Security page of the chanx docs for this setting."
+
+
+def security_mapping() -> Mapping[str, Any] | None:
+    """``settings.CHANX`` for `chanx.conf` (its security keys), or None before setup."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return None
+    raw = getattr(settings, "CHANX", None)
+    return raw if isinstance(raw, Mapping) else None

@@ -17,6 +17,7 @@ import pydantic_core
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import SchemaSerializer, SchemaValidator
 
+from chanx.core.safelog import safe_loc
 from chanx.messages.outgoing import ErrorDetail, ErrorMessage, ErrorPayload
 
 if TYPE_CHECKING:
@@ -334,7 +335,9 @@ class MessageDecoder:
         if first == "union_tag_invalid":
             return self._unknown
         details = [
-            ErrorDetail(loc=list(error["loc"][1:]), msg=error["msg"], type=error["type"])
+            ErrorDetail(
+                loc=safe_loc(error["loc"][1:], self._adapter), msg=error["msg"], type=error["type"]
+            )
             for error in errors
         ]
         return FrameError("invalid_message", "Message failed validation.", details)

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from chanx.conf import settings
+from chanx.conf import refresh, settings
 from chanx.core.close_codes import CloseCode
 from chanx.core.origin import AllowList, is_allowed, parse_allow_list, scope_headers
 from chanx.core.safelog import RateLimitedLog, install_server_log_redaction
@@ -135,6 +135,7 @@ def _pick(consumer: Any, name: str) -> Any:
 
 def resolve_limits(consumer: Any) -> Limits:
     """Resolve `consumer`'s limits from its attributes and the global settings."""
+    refresh()
     if settings.redact_server_logs:
         install_server_log_redaction()
     rate = _pick(consumer, "rate_limit")

@@ -143,3 +143,41 @@ class RateLimitedLog:
         """Forget the interval (for tests)."""
         self._next = 0.0
         self._suppressed = 0
+
+
+_field_names: dict[int, tuple[Any, frozenset[str]]] = {}
+
+
+def safe_loc(loc: Iterable[str | int], adapter: Any) -> list[str | int]:
+    """A validation error's location without input echoes.
+
+    Steps that are field names (or aliases) of the validated types and list indices stay;
+    anything else (a client's own dict keys) becomes `"*"`.
+    """
+    entry = _field_names.get(id(adapter))
+    if entry is None or entry[0] is not adapter:
+        entry = _field_names[id(adapter)] = (adapter, _collect_names(adapter))
+    names = entry[1]
+    return [step if isinstance(step, int) or step in names else "*" for step in loc]
+
+
+def _collect_names(adapter: Any) -> frozenset[str]:
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            properties = node.get("properties")
+            if isinstance(properties, dict):
+                names.update(str(key) for key in properties)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for by_alias in (True, False):
+        try:
+            walk(adapter.json_schema(by_alias=by_alias))
+        except Exception:
+            return frozenset(names)
+    return frozenset(names)
