@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import secrets
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from chanx.layers.base import (
     BaseChannelLayer,
@@ -82,6 +83,9 @@ class InMemoryChannelLayer(BaseChannelLayer):
         channel_capacity: Capacity overrides: glob pattern (or compiled regex) to capacity.
     """
 
+    yield_interval: ClassVar[float] = 0.0
+    """Seconds `group_send` may go without yielding (0: yield on every call)."""
+
     def __init__(
         self,
         *,
@@ -102,6 +106,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
         self._closed = False
         self._sweep_interval = min(self.expiry, self.group_expiry, _SWEEP_INTERVAL_MAX)
         self._next_sweep = self.clock() + self._sweep_interval
+        self._next_yield = -math.inf
 
     @property
     def closed(self) -> bool:
@@ -211,12 +216,13 @@ class InMemoryChannelLayer(BaseChannelLayer):
         A member at capacity does not get it: the drop is counted in `stats.dropped_full`
         and logged at most once per `drop_log_interval`.
 
-        Fairness: the call yields to the event loop once after the fan-out. If the previous
-        send to this group left a member more than half full, it first yields until that
-        member drains to a quarter, for as long as its receiver keeps receiving, so a burst
-        paces itself to its receivers instead of overflowing them. A member whose receiver
-        takes nothing for 16 loop turns (gone, or blocked on I/O) counts as stalled and is
-        not waited for until it receives again.
+        Fairness: the call yields to the event loop once after the fan-out (with a
+        `yield_interval`, only once that many seconds passed since its last such yield). If
+        the previous send to this group left a member more than half full, it first yields
+        until that member drains to a quarter, for as long as its receiver keeps receiving,
+        so a burst paces itself to its receivers instead of overflowing them. A member whose
+        receiver takes nothing for 16 loop turns (gone, or blocked on I/O) counts as stalled
+        and is not waited for until it receives again.
 
         Args:
             group: The group name; an unknown or empty group is not an error.
@@ -278,7 +284,9 @@ class InMemoryChannelLayer(BaseChannelLayer):
             self._laggards[group] = laggard
         elif self._laggards:
             self._laggards.pop(group, None)
-        await asyncio.sleep(0)  # let receivers run before the caller's next send
+        if now >= self._next_yield:  # let receivers run before the caller's next send
+            self._next_yield = now + self.yield_interval
+            await asyncio.sleep(0)
 
     async def flush(self) -> None:
         """Discard queued messages and groups; pending receivers keep waiting."""

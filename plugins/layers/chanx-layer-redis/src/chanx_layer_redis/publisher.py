@@ -1,0 +1,152 @@
+"""Pipelined PUBLISH: senders queue, one writer task sends whatever queued in one round trip.
+
+`group_send` does not wait for Redis: it queues its PUBLISH and returns, so a burst of
+broadcasts costs one round trip per batch rather than per message, and the sender's local
+members get their copies without the sender yielding to the event loop every time. A direct
+`send` queues too (so it stays in order behind earlier group sends) and waits for its batch,
+to learn whether anyone received it. The queue is bounded: a full queue makes senders wait
+(at most the socket timeout) instead of growing without limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from redis.exceptions import RedisError
+
+from chanx.layers.exceptions import LayerClosed
+from chanx_layer_redis.stats import RedisLayerStats, RedisUnavailable
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["Publisher"]
+
+logger = logging.getLogger("chanx.layers.redis")
+
+_BATCH = 1000
+Entry = tuple[str | bytes, bytes, "asyncio.Future[int] | None"]
+
+
+class Publisher:
+    """Queue PUBLISH commands and send them in pipelined batches, in order.
+
+    Args:
+        client: The layer's Redis client.
+        stats: The layer's counters (``published``, ``unavailable``).
+        warn: Rate-limited warning of the layer, called when a batch could not be sent.
+        limit: Most commands queued before senders wait.
+        timeout: Most seconds a sender waits for room in the queue.
+    """
+
+    def __init__(
+        self,
+        client: Redis,
+        stats: RedisLayerStats,
+        warn: Callable[..., None],
+        *,
+        limit: int,
+        timeout: float,
+    ) -> None:
+        self._client = client
+        self._stats = stats
+        self._warn = warn
+        self._limit = limit
+        self._timeout = timeout
+        self._queue: deque[Entry] = deque()
+        self._wakeup = asyncio.Event()
+        self._room = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def publish(self, key: str | bytes, payload: bytes) -> None:
+        """Queue a PUBLISH and return; failures are counted and logged by the writer."""
+        if len(self._queue) >= self._limit and not await self._wait_for_room():
+            self._stats.unavailable += 1
+            self._warn(
+                "the publish queue stayed full for %ss; a group message was dropped", self._timeout
+            )
+            return
+        self._queue.append((key, payload, None))
+        self._kick()
+
+    async def publish_and_wait(self, key: str | bytes, payload: bytes) -> int:
+        """Queue a PUBLISH and return how many subscribers received it.
+
+        Raises:
+            RedisUnavailable: Its batch could not be sent.
+        """
+        if len(self._queue) >= self._limit and not await self._wait_for_room():
+            self._stats.unavailable += 1
+            raise RedisUnavailable("the publish queue stayed full; the message was not sent")
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.append((key, payload, done))
+        self._kick()
+        return await done
+
+    async def close(self) -> None:
+        """Stop the writer; queued commands are dropped and waiting senders get `LayerClosed`."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        while self._queue:
+            _, _, done = self._queue.popleft()
+            if done is not None and not done.done():
+                done.set_exception(LayerClosed("the layer was closed before this send"))
+
+    def _kick(self) -> None:
+        """Wake the writer, starting it on first use."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name="chanx-redis-publisher"
+            )
+        self._wakeup.set()
+
+    async def _wait_for_room(self) -> bool:
+        """Wait until the writer made room; False after `timeout`."""
+        self._room.clear()
+        try:
+            async with asyncio.timeout(self._timeout):
+                while len(self._queue) >= self._limit:
+                    await self._room.wait()
+                    self._room.clear()
+        except TimeoutError:
+            return False
+        return True
+
+    async def _run(self) -> None:
+        """Send queued commands in batches until cancelled."""
+        queue = self._queue
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while queue:
+                batch = [queue.popleft() for _ in range(min(len(queue), _BATCH))]
+                self._room.set()
+                await self._send(batch)
+
+    async def _send(self, batch: list[Entry]) -> None:
+        """One pipelined round trip for `batch`; settle the waiting senders."""
+        pipe = self._client.pipeline(transaction=False)
+        for key, payload, _ in batch:
+            pipe.publish(key, payload)
+        try:
+            results = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._stats.unavailable += len(batch)
+            self._warn("%d message(s) could not be published: %s", len(batch), exc)
+            error = RedisUnavailable(f"PUBLISH to Redis failed: {exc}")
+            for _, _, done in batch:
+                if done is not None and not done.done():
+                    done.set_exception(error)
+            return
+        self._stats.published += len(batch)
+        for (_, _, done), receivers in zip(batch, results, strict=True):
+            if done is not None and not done.done():
+                done.set_result(int(receivers))
