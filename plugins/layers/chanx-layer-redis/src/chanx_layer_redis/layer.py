@@ -1,22 +1,11 @@
 """`RedisChannelLayer`: channels and groups across processes, one publish per group send.
 
-Every layer instance (normally one per process and alias) has a random 12-character process
-id. `new_channel` returns ``<prefix><process-id>!<local-id>`` names, and the process's
-channels and group memberships live in its memory (an `InMemoryChannelLayer`), so local
-delivery, capacity, expiry and pacing behave exactly as on the in-memory layer.
-
-Redis carries only what crosses a process boundary, over pub/sub:
-
-- ``<prefix>:g:<group>``: `group_send` publishes the message once; every process with local
-  members of the group is subscribed and fans it out to them from memory (the sender delivers
-  to its own members directly and skips its own echo).
-- ``<prefix>:p:<process-id>``: `send` to another process's channel publishes
-  ``(channel, message)`` there; the owning process queues it on the channel.
-- ``<prefix>:q:<channel>``: channels without ``!`` (worker channels) are Redis lists.
-
-Delivery is at-most-once. A message is lost when its channel is full, when it expires, and
-when it is published while the receiving process is not subscribed (a Redis outage, or the
-few milliseconds before a fresh connection's subscriptions are confirmed).
+Each layer instance has a random 12-character process id; `new_channel` names are
+``<prefix><process-id>!<local-id>`` and live in the process's memory (`LocalChannels`). Redis
+pub/sub carries what crosses processes: ``<prefix>:g:<group>`` (one PUBLISH per `group_send`,
+fanned out from memory by every process with members) and ``<prefix>:p:<process-id>``
+(`send` to another process's channel). Names without ``!`` are Redis lists (`ListQueues`).
+Delivery is at-most-once; docs/redis-layer.md says exactly when a message can be lost.
 """
 
 from __future__ import annotations
@@ -37,9 +26,9 @@ from chanx.layers.base import (
     validate_message,
 )
 from chanx.layers.exceptions import ChannelFull, LayerClosed
-from chanx.layers.memory import InMemoryChannelLayer
 from chanx_layer_redis.codec import pack, unpack
 from chanx_layer_redis.connection import HostSpec, build_client, resolve_url
+from chanx_layer_redis.local import LocalChannels
 from chanx_layer_redis.publisher import Publisher
 from chanx_layer_redis.queues import ListQueues
 from chanx_layer_redis.stats import RedisLayerStats, RedisUnavailable
@@ -54,22 +43,6 @@ logger = logging.getLogger("chanx.layers.redis")
 
 _PID_LENGTH = 12
 _OUTBOX_LIMIT = 10_000
-
-
-class _LocalChannels(InMemoryChannelLayer):
-    """This process's channels and memberships; counters and drop logs belong to the owner."""
-
-    yield_interval = 0.002
-    """A burst of group sends yields every 2 ms (and whenever a member is half full), so
-    receivers drain several messages per wake-up instead of one."""
-
-    def __init__(self, owner: RedisChannelLayer, **config: Any) -> None:
-        super().__init__(**config)
-        self._owner = owner
-        self.stats = owner.stats
-
-    def _record_drop(self, channel: str, group: str | None) -> None:
-        self._owner._record_drop(channel, group)
 
 
 class RedisChannelLayer(BaseChannelLayer):
@@ -145,7 +118,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self._origin = self._pid.encode()
         self._process_key = f"{prefix}:p:{self._pid}".encode()
         self._group_prefix = f"{prefix}:g:".encode()
-        self._local = _LocalChannels(self, **config)
+        self._local = LocalChannels(self, **config)
         self._publisher = Publisher(
             self._client, self.stats, self._warn, limit=_OUTBOX_LIMIT, timeout=socket_timeout
         )

@@ -86,7 +86,12 @@ class Publisher:
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._queue.append((key, payload, done))
         self._kick()
-        return await done
+        try:
+            async with asyncio.timeout(self._timeout * 2):  # queue wait plus one round trip
+                return await asyncio.shield(done)
+        except TimeoutError:
+            self._stats.unavailable += 1
+            raise RedisUnavailable("Redis did not acknowledge the PUBLISH in time") from None
 
     async def close(self) -> None:
         """Stop the writer; queued commands are dropped and waiting senders get `LayerClosed`."""
@@ -138,7 +143,9 @@ class Publisher:
             pipe.publish(key, payload)
         try:
             results = await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except Exception as exc:  # RedisError, OSError; anything else must not stop the writer
+            if not isinstance(exc, RedisError | OSError):
+                logger.exception("chanx Redis layer: publishing a batch failed")
             self._stats.unavailable += len(batch)
             self._warn("%d message(s) could not be published: %s", len(batch), exc)
             error = RedisUnavailable(f"PUBLISH to Redis failed: {exc}")
