@@ -11,7 +11,8 @@ appears five times). Tests mount them with `as_asgi(send_completion=True)` (and 
 the guide relies on groups defined elsewhere) so they can wait on completion signals.
 
 The Django examples (`chanx.channels.*`, DRF permissions, views, Celery, management commands)
-wait for the Django adapter; their framework-neutral core (the `_sync` twins) is covered here.
+run as written in `plugins/authenticators/chanx-auth-drf/tests/test_seed_django_examples.py`
+and `test_example_project.py`; their framework-neutral core (the `_sync` twins) is covered here.
 """
 
 import asyncio
