@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
 from http.cookies import SimpleCookie
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from chanx.core.close_codes import CloseCode
@@ -49,9 +49,14 @@ class BaseAuthenticator:
     Attributes:
         scope: The connection's ASGI scope.
         user: The authenticated user, when the authenticator sets one.
+        uses_cookies: Whether cookies or a session can authenticate the connection. Such
+            consumers refuse handshakes without an `Origin` header by default (a browser
+            always sends one; see the Security page). Set True on cookie/session
+            authenticators.
     """
 
     user: Any = None
+    uses_cookies: ClassVar[bool] = False
 
     def __init__(self, scope: MutableMapping[str, Any]) -> None:
         self.scope = scope

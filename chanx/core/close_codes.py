@@ -23,6 +23,8 @@ class CloseCode(IntEnum):
     """The consumer or the client ended the session on purpose."""
     GOING_AWAY = 1001
     """The server is shutting down; reconnect later."""
+    INVALID_PAYLOAD = 1007
+    """Sent by the server itself for a text frame that is not valid UTF-8."""
     POLICY_VIOLATION = 1008
     """The connection broke a rule (a refused origin, when closed before accept)."""
     MESSAGE_TOO_BIG = 1009
@@ -52,6 +54,7 @@ class CloseCode(IntEnum):
 _RECONNECT = {
     CloseCode.NORMAL: False,
     CloseCode.GOING_AWAY: True,
+    CloseCode.INVALID_PAYLOAD: False,
     CloseCode.POLICY_VIOLATION: False,
     CloseCode.MESSAGE_TOO_BIG: False,
     CloseCode.INTERNAL_ERROR: True,

@@ -97,7 +97,7 @@ async def test_text_frame_that_is_not_utf8_is_closed_by_the_server_with_1007(
     async with served.connect() as ws:
         await ws.send(b'{"action": "\xff\xfe"}', text=True)
         code, reason = await closed_with(ws)
-    assert code == 1007
+    assert code == CloseCode.INVALID_PAYLOAD
     assert SECRET not in reason
     await served.assert_serving()
 
