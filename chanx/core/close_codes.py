@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["MAX_REASON_BYTES", "CloseCode", "clip_reason", "should_reconnect"]
+__all__ = ["MAX_REASON_BYTES", "CloseCode", "clip_reason", "for_server", "should_reconnect"]
 
 MAX_REASON_BYTES = 123
 """A close frame's reason may hold at most 123 bytes of UTF-8 (RFC 6455, 5.5)."""
@@ -70,11 +70,32 @@ _RECONNECT = {
 
 
 def should_reconnect(code: int) -> bool:
-    """Whether a client that was closed with `code` should try to reconnect (with backoff)."""
+    """Whether a client that was closed with `code` should try to reconnect (with backoff).
+
+    On daphne, protocol codes arrive moved into the application range (see `for_server`):
+    4009 is answered like 1009.
+    """
     try:
         return _RECONNECT[CloseCode(code)]
     except ValueError:
+        if 4001 <= code <= 4015:
+            return should_reconnect(code - 3000)
         return code >= 4000 and code != CloseCode.NORMAL
+
+
+def for_server(code: int, send: object) -> int:
+    """The close code to hand to the server behind ASGI `send`.
+
+    daphne (through autobahn) only lets an application send 1000 and 3000-4999 and raises on
+    any other code, leaving the socket open. There, a protocol code moves into the
+    application range: 1001 -> 4001, 1008 -> 4008, 1009 -> 4009, 1011 -> 4011.
+    """
+    if code == 1000 or 3000 <= code <= 4999:
+        return code
+    func = getattr(send, "func", None)  # daphne's send is partial(server.handle_reply, ...)
+    if getattr(func, "__module__", "").startswith("daphne."):
+        return 4000 + code - 1000
+    return code
 
 
 def clip_reason(reason: str) -> str:

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from chanx.core.close_codes import CloseCode
+from chanx.core.close_codes import CloseCode, for_server
 from chanx.core.codec import Frame
 from chanx.core.consumer import BaseConsumer, ConnectionState, EventT
 from chanx.core.inbound import InboundFrames
@@ -83,6 +83,7 @@ class AsyncJsonWebsocketConsumer(BaseConsumer[EventT], abstract=True):
             await self._send({"type": "websocket.send", "bytes": frame})
 
     async def _transport_close(self, code: int, reason: str) -> None:
+        code = for_server(code, self._send)
         with contextlib.suppress(Exception):
             await self._send({"type": "websocket.close", "code": code, "reason": reason})
 

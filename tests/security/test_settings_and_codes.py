@@ -9,7 +9,13 @@ import pytest
 
 import chanx
 from chanx import conf
-from chanx.core.close_codes import MAX_REASON_BYTES, CloseCode, clip_reason, should_reconnect
+from chanx.core.close_codes import (
+    MAX_REASON_BYTES,
+    CloseCode,
+    clip_reason,
+    for_server,
+    should_reconnect,
+)
 from chanx.core.limits import ConnectionLimits, Limits, TokenBucket, resolve_limits
 from chanx.core.safelog import RateLimitedLog, RedactingFilter, redact
 
@@ -91,6 +97,23 @@ def test_every_close_code_has_reconnect_advice() -> None:
     assert not should_reconnect(CloseCode.MESSAGE_TOO_BIG)
     assert should_reconnect(CloseCode.SLOW_CONSUMER)
     assert should_reconnect(CloseCode.AUTH_TIMEOUT)
+
+
+def test_protocol_codes_move_to_the_application_range_only_on_daphne() -> None:
+    import functools
+
+    class Server:
+        def handle_reply(self, protocol: object, message: object) -> None: ...
+
+    Server.handle_reply.__module__ = "daphne.server"
+    daphne_send = functools.partial(Server().handle_reply, object())
+    assert for_server(1009, daphne_send) == 4009
+    assert for_server(1011, daphne_send) == 4011
+    assert for_server(1000, daphne_send) == 1000
+    assert for_server(4429, daphne_send) == 4429
+    assert for_server(1009, print) == 1009
+    assert not should_reconnect(4009)
+    assert should_reconnect(4011)
 
 
 @pytest.mark.parametrize("reason", ["", "short", "x" * 200, "é" * 100, "€" * 60, "a" + "😀" * 40])
