@@ -40,7 +40,7 @@ def daphne() -> Iterator[str]:
             "daphne_app:application",
         ],
         cwd=HERE,
-        env={**os.environ, "PYTHONPATH": str(HERE)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parents[1])])},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

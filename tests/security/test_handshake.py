@@ -216,3 +216,20 @@ async def test_tokens_never_reach_the_logs(served: Served, server_log: list[str]
     await refused_status(served, "open", query=f"jwt={SECRET}", origin="https://evil.example")
     assert any("WebSocket /ws/token?room=1&access_token=***" in line for line in server_log)
     assert not [line for line in server_log if SECRET in line]
+
+
+async def test_fastapi_route_refuses_foreign_origins_too() -> None:
+    from fastapi import FastAPI
+
+    from chanx.testing.server import LiveServer
+
+    from .conftest import app_for
+
+    app = FastAPI()
+    app.add_api_websocket_route("/ws/open", app_for("starlette")[1]["open"].as_asgi())
+    async with LiveServer(app) as server:
+        served = Served(server, "fastapi", {})
+        status, body = await refused_status(served, "open", origin="https://evil.example")
+        assert status == 403
+        assert b"evil" not in body
+        await served.assert_serving()
