@@ -13,8 +13,8 @@ __all__ = ["LocalChannels"]
 class LocalChannels(InMemoryChannelLayer):
     """This process's channels and memberships; counters and drop logs belong to the owner."""
 
-    yield_interval = 0.002
-    """A burst of group sends yields every 2 ms (and whenever a member is half full), so
+    yield_interval = 0.004
+    """A burst of group sends yields every 4 ms (and whenever a member is half full), so
     receivers drain several messages per wake-up instead of one."""
 
     def __init__(self, owner: BaseChannelLayer, **config: Any) -> None:

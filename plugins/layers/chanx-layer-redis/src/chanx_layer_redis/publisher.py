@@ -62,6 +62,7 @@ class Publisher:
         self._wakeup = asyncio.Event()
         self._room = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
 
     async def publish(self, key: str | bytes, payload: bytes) -> None:
         """Queue a PUBLISH and return; failures are counted and logged by the writer."""
@@ -95,11 +96,16 @@ class Publisher:
 
     async def close(self) -> None:
         """Stop the writer; queued commands are dropped and waiting senders get `LayerClosed`."""
+        self._closing = True
         task, self._task = self._task, None
         if task is not None:
+            # The flag ends the loop even if a client library turns the cancellation into an
+            # error that the writer handles; the timeout bounds the wait in any case.
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            self._wakeup.set()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                async with asyncio.timeout(self._timeout):
+                    await task
         while self._queue:
             _, _, done = self._queue.popleft()
             if done is not None and not done.done():
@@ -128,10 +134,10 @@ class Publisher:
     async def _run(self) -> None:
         """Send queued commands in batches until cancelled."""
         queue = self._queue
-        while True:
+        while not self._closing:
             await self._wakeup.wait()
             self._wakeup.clear()
-            while queue:
+            while queue and not self._closing:
                 batch = [queue.popleft() for _ in range(min(len(queue), _BATCH))]
                 self._room.set()
                 await self._send(batch)

@@ -63,6 +63,7 @@ class Subscriber:
         self._pubsub: Any = None
         self._confirms: dict[bytes, asyncio.Future[None]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
 
     def start(self) -> None:
         """Start the reader task on the running loop (idempotent)."""
@@ -101,11 +102,13 @@ class Subscriber:
 
     async def close(self) -> None:
         """Stop the reader and release its connection."""
+        self._closing = True
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            task.cancel()  # the flag ends the loop even if the cancellation became an error
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                async with asyncio.timeout(self._confirm_timeout):
+                    await task
 
     async def drop_connection(self) -> None:
         """Close the current connection as if the network failed (for tests and operators)."""
@@ -116,7 +119,7 @@ class Subscriber:
     async def _run(self) -> None:
         """Connect, subscribe, read; on failure back off and start over, until cancelled."""
         first, most = self._backoff
-        while True:
+        while not self._closing:
             pubsub = self._client.pubsub()
             try:
                 await self._read(pubsub)
