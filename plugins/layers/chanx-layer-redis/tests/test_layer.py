@@ -178,3 +178,23 @@ def test_configuration_errors_are_clear() -> None:
     with pytest.raises(ValueError, match="prefix"):
         RedisChannelLayer(prefix="a b")
     assert RedisChannelLayer(hosts=[("127.0.0.1", 6379)], ssl=True).prefix == "chanx"
+
+
+@pytest.mark.parametrize(
+    "hosts",
+    [
+        ["redis://127.0.0.1:6379/0"],
+        [("127.0.0.1", 6379)],
+        [{"address": "redis://127.0.0.1:6379/0", "health_check_interval": 30}],
+    ],
+)
+async def test_hosts_in_channels_redis_shapes_reach_the_server(hosts: Any, prefix: str) -> None:
+    layer = RedisChannelLayer(hosts=hosts, prefix=prefix)
+    try:
+        await layer.wait_connected(5)
+        channel = await layer.new_channel()
+        await layer.group_add("room", channel)
+        await layer.group_send("room", {"type": "ok"})
+        assert await recv(layer, channel) == {"type": "ok"}
+    finally:
+        await layer.close()
