@@ -23,11 +23,10 @@ stale database connections before every message); database work belongs in
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any
 
 from chanx.core import sync
@@ -116,46 +115,24 @@ class AsyncJsonWebsocketConsumer(_AsgiConsumer[EventT], abstract=True):
         return get_channel_layer(cls.channel_layer_alias)
 
     @classmethod
-    def send_event_sync(cls, event: EventT, channel_name: str) -> None:
-        """`send_event` for synchronous Django code (views, task functions, commands).
+    def _run_sync(cls, make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run an event coroutine from sync Django code, on the loop that can deliver it.
 
-        Called from a sync view served over ASGI, the event goes out on the server's loop.
+        Inside Django's sync code running under ASGI (a view, anything in `sync_to_async`),
+        asgiref's `async_to_sync` runs it on the server's loop. From another thread of a
+        process whose loop serves connections, chanx hands it to that loop. Elsewhere (a
+        management command, a task worker) `async_to_sync` runs it on a loop of its own.
         """
-        _run_sync(lambda: cls.send_event(event, channel_name))
+        sync.refuse_inside_event_loop()
+        if sync.serving_loop() is not None and not _inside_sync_to_async():
+            sync.run_sync(make)
+            return
+        from asgiref.sync import async_to_sync
 
-    @classmethod
-    def broadcast_event_sync(cls, event: EventT, groups: Iterable[str] | None = None) -> None:
-        """`broadcast_event` for synchronous Django code (views, task functions, commands)."""
-        _run_sync(lambda: cls.broadcast_event(event, groups))
+        async def call() -> None:
+            await make()
 
-
-def _run_sync(make: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run an event coroutine from sync code, on the loop that can deliver it.
-
-    Inside Django's sync code running under ASGI (a view, anything in `sync_to_async`),
-    asgiref's `async_to_sync` runs it on the server's loop. From another thread of a process
-    whose loop serves connections, chanx hands it to that loop. Elsewhere (a management
-    command, a task worker) `async_to_sync` runs it on a loop of its own.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        raise RuntimeError(
-            "this is the synchronous twin, called from async code; await the async method "
-            "(for example `await Consumer.broadcast_event(...)`) instead"
-        )
-    home = sync._home_loop
-    if home is not None and home.is_running() and not _inside_sync_to_async():
-        sync.run_sync(make)
-        return
-    from asgiref.sync import async_to_sync
-
-    async def call() -> None:
-        await make()
-
-    async_to_sync(call)()
+        async_to_sync(call)()
 
 
 def _inside_sync_to_async() -> bool:

@@ -12,15 +12,13 @@ import asyncio
 import enum
 import logging
 from collections.abc import Callable, Iterable, MutableMapping, Sequence
-from dataclasses import dataclass
 from time import monotonic as _monotonic
-from typing import TYPE_CHECKING, Any, ClassVar, Generic
-
-from typing_extensions import TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from chanx.core import sync
 from chanx.core.close_codes import CloseCode, clip_reason
 from chanx.core.codec import Frame, FrameError, WireCodec
+from chanx.core.events import EVENT_TYPE, RELAY_TYPE, CapturedEvent, EventSender, EventT
 from chanx.core.limits import ConnectionLimits
 from chanx.core.plan import ConsumerPlan, compile_plan
 from chanx.core.resolve import resolve_authenticator, resolve_formatters
@@ -36,14 +34,9 @@ if TYPE_CHECKING:
     from chanx.core.authenticator import BaseAuthenticator
     from chanx.kernel.contracts import ChannelLayer
 
-__all__ = ["BaseConsumer", "CapturedEvent", "ConnectionState"]
+__all__ = ["BaseConsumer", "CapturedEvent", "ConnectionState", "EventT"]
 
 logger = logging.getLogger("chanx.consumer")
-
-EventT = TypeVar("EventT", bound=BaseMessage, default=BaseMessage)
-
-EVENT_TYPE = "chanx.event"
-RELAY_TYPE = "chanx.relay"
 
 
 class ConnectionState(enum.Enum):
@@ -54,20 +47,7 @@ class ConnectionState(enum.Enum):
     CLOSED = "closed"
 
 
-@dataclass(frozen=True, slots=True)
-class CapturedEvent:
-    """An event sent through `send_event` / `broadcast_event`, as seen by a capture."""
-
-    consumer: type
-    event: BaseMessage
-    groups: tuple[str, ...] = ()
-    channel_name: str | None = None
-
-
-_event_taps: list[Callable[[CapturedEvent], None]] = []
-
-
-class BaseConsumer(ConnectionLimits, Generic[EventT]):
+class BaseConsumer(ConnectionLimits, EventSender[EventT]):
     """Runtime shared by every adapter. Configure a consumer with these class attributes.
 
     Attributes:
@@ -231,56 +211,6 @@ class BaseConsumer(ConnectionLimits, Generic[EventT]):
             await self._transport_send(frame)
         finally:
             self._send_since = 0.0
-
-    # -- events (class level: callable from anywhere in the server) --------------------------
-
-    @classmethod
-    async def send_event(cls, event: EventT, channel_name: str) -> None:
-        """Send `event` to the one connection whose channel is `channel_name`."""
-        layer = cls._layer_for_events("send_event")
-        for tap in _event_taps:
-            tap(CapturedEvent(cls, event, channel_name=channel_name))
-        await layer.send(channel_name, {"type": EVENT_TYPE, "event": _dump_event(event)})
-
-    @classmethod
-    async def broadcast_event(cls, event: EventT, groups: Iterable[str] | None = None) -> None:
-        """Send `event` to every connection in `groups` (default: the class's `groups`)."""
-        layer = cls._layer_for_events("broadcast_event")
-        targets = tuple(cls.groups if groups is None else groups)
-        for tap in _event_taps:
-            tap(CapturedEvent(cls, event, groups=targets))
-        payload = {"type": EVENT_TYPE, "event": _dump_event(event)}
-        for group in targets:
-            await layer.group_send(group, payload)
-
-    @classmethod
-    def send_event_sync(cls, event: EventT, channel_name: str) -> None:
-        """`send_event` for synchronous code (views, task functions, commands)."""
-        sync.run_sync(lambda: cls.send_event(event, channel_name))
-
-    @classmethod
-    def broadcast_event_sync(cls, event: EventT, groups: Iterable[str] | None = None) -> None:
-        """`broadcast_event` for synchronous code (views, task functions, commands)."""
-        sync.run_sync(lambda: cls.broadcast_event(event, groups))
-
-    @classmethod
-    def get_channel_layer(cls) -> ChannelLayer | None:
-        """The layer behind `channel_layer_alias` (adapters may override the lookup)."""
-        if cls.channel_layer_alias is None:
-            return None
-        from chanx.layers import get_channel_layer
-
-        return get_channel_layer(cls.channel_layer_alias)
-
-    @classmethod
-    def _layer_for_events(cls, what: str) -> ChannelLayer:
-        layer = cls.get_channel_layer()
-        if layer is None:
-            raise RuntimeError(
-                f"{cls.__qualname__}.{what}: channel_layer_alias is None, so this consumer "
-                f"has no channel layer to send events through."
-            )
-        return layer
 
     def _require_layer(self, what: str) -> ChannelLayer:
         if self.channel_layer is None:
@@ -448,11 +378,6 @@ class BaseConsumer(ConnectionLimits, Generic[EventT]):
             return
         logger.info("%s %s action=%s bytes=%d", self._plan.consumer, direction, action, len(frame))
         logger.debug("%s %s frame=%r", self._plan.consumer, direction, frame)
-
-
-def _dump_event(event: BaseMessage) -> dict[str, Any]:
-    """Events travel as JSON-able dicts, by alias: receivers validate them by alias."""
-    return event.model_dump(mode="json", by_alias=True)
 
 
 _TEXT = WireCodec()

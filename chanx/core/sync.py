@@ -7,7 +7,7 @@ import concurrent.futures
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["remember_loop", "run_sync"]
+__all__ = ["refuse_inside_event_loop", "remember_loop", "run_sync", "serving_loop"]
 
 T = TypeVar("T")
 
@@ -18,6 +18,26 @@ def remember_loop() -> None:
     """Record the running loop as the one serving WebSocket connections in this process."""
     global _home_loop
     _home_loop = asyncio.get_running_loop()
+
+
+def serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The loop serving WebSocket connections in this process, if it is running."""
+    loop = _home_loop
+    if loop is not None and loop.is_running() and not loop.is_closed():
+        return loop
+    return None
+
+
+def refuse_inside_event_loop() -> None:
+    """Raise if called from a running event loop, where the sync twins would deadlock."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise RuntimeError(
+        "this is the synchronous twin, called from async code; await the async method "
+        "(for example `await Consumer.broadcast_event(...)`) instead"
+    )
 
 
 def run_sync(make: Callable[[], Coroutine[Any, Any, T]], *, timeout: float = 30.0) -> T:
@@ -32,17 +52,9 @@ def run_sync(make: Callable[[], Coroutine[Any, Any, T]], *, timeout: float = 30.
         RuntimeError: Called from inside a running event loop; use the async method there.
         TimeoutError: The serving loop did not finish the call within `timeout` seconds.
     """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        raise RuntimeError(
-            "this is the synchronous twin, called from async code; await the async method "
-            "(for example `await Consumer.broadcast_event(...)`) instead"
-        )
-    loop = _home_loop
-    if loop is not None and loop.is_running() and not loop.is_closed():
+    refuse_inside_event_loop()
+    loop = serving_loop()
+    if loop is not None:
         future = asyncio.run_coroutine_threadsafe(make(), loop)
         try:
             return future.result(timeout)

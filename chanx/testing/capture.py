@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from chanx.core import consumer as _runtime
-from chanx.core.consumer import CapturedEvent
+from chanx.core import events as _events
+from chanx.core.events import CapturedEvent
 
 __all__ = ["CapturedEvent", "capture_broadcast_events"]
 
@@ -29,8 +29,8 @@ def capture_broadcast_events(consumer: type | None = None) -> Iterator[list[Capt
         if consumer is None or issubclass(record.consumer, consumer):
             captured.append(record)
 
-    _runtime._event_taps.append(tap)
+    _events.event_taps.append(tap)
     try:
         yield captured
     finally:
-        _runtime._event_taps.remove(tap)
+        _events.event_taps.remove(tap)
