@@ -11,9 +11,10 @@ from __future__ import annotations
 import difflib
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from chanx.kernel.errors import ComponentNotFoundError, DuplicateComponentError
+from chanx.kernel.errors import ComponentNotFoundError, DuplicateComponentError, PluginError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -63,10 +64,10 @@ def first_party_component(kind: str, name: str) -> FirstPartyComponent | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Entry(Generic[T]):
     provider: str
-    factory: T
+    factory: T | str
 
 
 class ComponentRegistry(Generic[T]):
@@ -112,7 +113,10 @@ class ComponentRegistry(Generic[T]):
 
         Args:
             name: the name users select the component by, e.g. `"redis"`.
-            factory: the class or callable that builds the component.
+            factory: the class or callable that builds the component, or its import path
+                `"package.module:Attribute"`, imported on the first `get(name)`. A path keeps
+                `chanx plugins` and start-up from importing heavy or settings-dependent code
+                (a Django REST framework authenticator, say) that no consumer asked for.
 
         Raises:
             ValueError: `name` is not a non-empty string.
@@ -127,6 +131,11 @@ class ComponentRegistry(Generic[T]):
                 kind=self.kind,
                 name=name,
                 providers=(self._provider, self._provider),
+            )
+        if isinstance(factory, str) and ":" not in factory:
+            raise ValueError(
+                f"{self.kind} {name!r}: an import path must look like 'package.module:Attribute', "
+                f"not {factory!r}"
             )
         entries.append(_Entry(self._provider, factory))
 
@@ -148,7 +157,25 @@ class ComponentRegistry(Generic[T]):
             raise ComponentNotFoundError(self._not_found(name, where), kind=self.kind, name=name)
         if len(entries) > 1:
             raise self.conflict(name, where=where)
-        return entries[0].factory
+        entry = entries[0]
+        if isinstance(entry.factory, str):
+            entry.factory = self._import(name, entry)
+        return entry.factory
+
+    def _import(self, name: str, entry: _Entry[T]) -> T:
+        """Import a factory registered by path (`"package.module:Attribute"`)."""
+        path = str(entry.factory)
+        module_name, _, attribute = path.partition(":")
+        try:
+            target: Any = import_module(module_name)
+            for part in attribute.split("."):
+                target = getattr(target, part)
+        except Exception as exc:
+            raise PluginError(
+                f"{self._describe(entry.provider)} registered the {self.kind} {name!r} as "
+                f"{path!r}, which failed to import: {type(exc).__name__}: {exc}"
+            ) from exc
+        return cast("T", target)
 
     def names(self) -> list[str]:
         """Every registered name, sorted (names provided by two plugins included)."""
@@ -156,7 +183,7 @@ class ComponentRegistry(Generic[T]):
 
     def items(self) -> list[tuple[str, T]]:
         """`(name, factory)` pairs, sorted by name, leaving out names provided twice."""
-        return [(n, e[0].factory) for n, e in sorted(self._entries.items()) if len(e) == 1]
+        return [(n, self.get(n)) for n, e in sorted(self._entries.items()) if len(e) == 1]
 
     def provider(self, name: str) -> str:
         """Return the name of the plugin that provided `name`.

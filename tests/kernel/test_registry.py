@@ -162,3 +162,34 @@ def test_adds_outside_a_providing_block_are_unattributed() -> None:
     registry.add("x", object)
     assert registry.provider("x") == "<unattributed>"
     assert repr(registry) == "<ComponentRegistry layer: x>"
+
+
+def test_a_factory_registered_by_path_is_imported_on_first_get_only() -> None:
+    import sys
+
+    registry: ComponentRegistry[object] = ComponentRegistry("layer")
+    sys.modules.pop("json.tool", None)
+    with registry.providing("plugin-a"):
+        registry.add("lazy", "json.tool:main")
+    assert "json.tool" not in sys.modules  # registering imported nothing
+    assert registry.names() == ["lazy"]
+    import json.tool
+
+    assert registry.get("lazy") is json.tool.main
+    assert registry.items() == [("lazy", json.tool.main)]
+
+
+def test_a_path_that_fails_to_import_names_the_plugin_and_the_error() -> None:
+    from chanx.kernel import PluginError
+
+    registry: ComponentRegistry[object] = ComponentRegistry("authenticator")
+    with registry.providing("plugin-a"):
+        registry.add("gone", "chanx_no_such_module:Thing")
+    with pytest.raises(PluginError, match=r"'gone' as 'chanx_no_such_module:Thing'.*No module"):
+        registry.get("gone")
+
+
+def test_a_path_without_an_attribute_is_rejected_at_add() -> None:
+    registry: ComponentRegistry[object] = ComponentRegistry("layer")
+    with pytest.raises(ValueError, match=r"package\.module:Attribute"):
+        registry.add("bad", "just.a.module")

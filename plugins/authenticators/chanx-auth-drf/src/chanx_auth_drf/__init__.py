@@ -7,6 +7,18 @@ Install with ``pip install "chanx[drf]"``; import it as
 
 from __future__ import annotations
 
-from chanx_auth_drf.authenticator import DjangoAuthenticator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chanx_auth_drf.authenticator import DjangoAuthenticator
 
 __all__ = ["DjangoAuthenticator"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the authenticator on first use: importing DRF reads Django settings."""
+    if name == "DjangoAuthenticator":
+        from chanx_auth_drf.authenticator import DjangoAuthenticator
+
+        return DjangoAuthenticator
+    raise AttributeError(f"module 'chanx_auth_drf' has no attribute {name!r}")

@@ -9,7 +9,9 @@ from chanx.kernel import hookimpl
 
 @hookimpl
 def chanx_register_authenticators(registry: Any) -> None:
-    """Register `DjangoAuthenticator` as ``"drf"``."""
-    from chanx_auth_drf.authenticator import DjangoAuthenticator
+    """Register `DjangoAuthenticator` as ``"drf"``, by path.
 
-    registry.add("drf", DjangoAuthenticator)
+    Importing it imports Django REST framework, which reads Django settings: registering the
+    path keeps `chanx plugins` and non-Django processes from touching either.
+    """
+    registry.add("drf", "chanx_auth_drf.authenticator:DjangoAuthenticator")
