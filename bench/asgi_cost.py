@@ -1,0 +1,88 @@
+"""What the application itself costs per frame, without a server: chanx vs raw Starlette.
+
+Drives each benchmark app (`bench/apps/`) through ASGI directly: a `receive` that hands out
+N ping frames and a `send` that counts replies, in one event loop, no sockets. The result is
+the application's own CPU per round trip, the part that the round-trip benchmark cannot
+separate from uvicorn's. Run: `.venv/bin/python bench/asgi_cost.py [--frames N] [--profile]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "apps"))
+
+from chanx_ping import app as chanx_app
+from raw_starlette import app as raw_app
+
+App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+SCOPE: dict[str, Any] = {
+    "type": "websocket",
+    "path": "/ws",
+    "raw_path": b"/ws",
+    "query_string": b"",
+    "headers": [(b"host", b"127.0.0.1"), (b"origin", b"http://127.0.0.1")],
+    "subprotocols": [],
+    "root_path": "",
+    "scheme": "ws",
+    "server": ("127.0.0.1", 80),
+    "client": ("127.0.0.1", 1),
+    "asgi": {"version": "3.0"},
+    "extensions": {},
+}
+
+
+async def per_frame_us(app: App, frames: int) -> float:
+    """Microseconds of CPU per ping/pong round trip through `app`."""
+    messages = iter(
+        [{"type": "websocket.connect"}]
+        + [{"type": "websocket.receive", "text": '{"action":"ping"}'}] * frames
+    )
+    finished = asyncio.Event()
+    sent = 0
+
+    async def receive() -> dict[str, Any]:
+        try:
+            return next(messages)
+        except StopIteration:
+            await finished.wait()
+            return {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal sent
+        sent += 1
+        if sent == frames + 1:  # the accept and one reply per frame
+            finished.set()
+
+    start = time.process_time()
+    await app(dict(SCOPE), receive, send)
+    return (time.process_time() - start) / frames * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=50_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="profile chanx's frames")
+    args = parser.parse_args()
+    print("| app | CPU µs per frame (best of rounds) |\n|---|---:|")
+    for name, app in [("chanx", chanx_app), ("raw Starlette", raw_app)]:
+        asyncio.run(per_frame_us(app, 2_000))  # warm up
+        best = min(asyncio.run(per_frame_us(app, args.frames)) for _ in range(args.rounds))
+        print(f"| {name} | {best:.2f} |")
+    if args.profile:
+        profile = cProfile.Profile()
+        profile.runcall(asyncio.run, per_frame_us(chanx_app, args.frames))
+        pstats.Stats(profile).sort_stats("tottime").print_stats(15)
+
+
+if __name__ == "__main__":
+    main()
