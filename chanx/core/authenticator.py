@@ -57,6 +57,12 @@ class BaseAuthenticator:
 
     user: Any = None
     uses_cookies: ClassVar[bool] = False
+    expires_at: float | None = None
+    """When the credentials expire (Unix time), if they do. Set by `authenticate()` or
+    `refresh()`; the runtime then closes the connection with 4401 at that moment."""
+    refresh_action: ClassVar[str | None] = None
+    """The action of the client message that carries fresh credentials (JSON text frames),
+    served by `refresh()` before routing. None: the authenticator takes no refresh."""
 
     def __init__(self, scope: MutableMapping[str, Any]) -> None:
         self.scope = scope
@@ -66,6 +72,28 @@ class BaseAuthenticator:
     async def authenticate(self) -> bool:
         """Decide whether the connection may proceed. The base accepts every connection."""
         return True
+
+    @classmethod
+    def select_subprotocol(cls, scope: MutableMapping[str, Any]) -> str | None:
+        """The subprotocol to accept the handshake with, chosen before authentication.
+
+        Called once per connection before ``websocket.accept``. Return one of the
+        client's offered ``scope["subprotocols"]`` (never a secret: it is echoed in the
+        handshake response), or None to accept without one. The base returns None.
+        """
+        return None
+
+    async def refresh(self, payload: Any) -> None:
+        """Validate fresh credentials sent in a `refresh_action` message and adopt them.
+
+        Args:
+            payload: The message's ``payload``.
+
+        Raises:
+            AuthenticationFailed: The credentials are refused; the connection is closed
+                with its code.
+        """
+        raise AuthenticationFailed(reason="refresh not supported")
 
     @property
     def query_params(self) -> Mapping[str, list[str]]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from collections.abc import Callable, Iterable, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from chanx.core import sync
+from chanx.core import expiry, sync
 from chanx.core.close_codes import CloseCode, clip_reason
 from chanx.core.codec import Frame, FrameError, WireCodec
 from chanx.core.events import EVENT_TYPE, RELAY_TYPE, CapturedEvent, EventSender, EventT
@@ -62,6 +62,8 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
         discriminator_field: Field that routes frames and events to handlers.
         channel_layer_alias: The channel layer to use; None runs without one.
         authenticator_class: A `BaseAuthenticator` subclass, a registered name, or None.
+        authenticator_options: Class attributes to set on the authenticator for this
+            consumer (its options, e.g. ``{"audience": "chat"}``); each must exist.
         send_authentication_message: Send an `authentication` frame with the outcome.
         groups: Groups every connection joins, and the default of `broadcast_message()`.
         passthrough_events: Event types forwarded to the client unchanged.
@@ -79,6 +81,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
     discriminator_field: ClassVar[str] = "action"
     channel_layer_alias: ClassVar[str | None] = "default"
     authenticator_class: ClassVar[Any] = None
+    authenticator_options: ClassVar[Mapping[str, Any] | None] = None
     send_authentication_message: ClassVar[bool] = False
     groups: list[str] = []  # copied per connection in __init__
     passthrough_events: ClassVar[Sequence[type[BaseMessage]]] = ()
@@ -118,6 +121,8 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
         self.authenticated = False
         self.state = ConnectionState.CONNECTING
         self._plan = type(self).__chanx_plan__
+        self._expiry: asyncio.TimerHandle | None = None
+        self._expiry_close: asyncio.Future[None] | None = None
 
     @property
     def user(self) -> Any:
@@ -226,6 +231,8 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
         if not await self._authenticate() or not await self._admit_user():
             return False
         self.authenticated = True
+        if getattr(self.authenticator, "expires_at", None) is not None:
+            expiry.arm(self)
         layer = self.get_channel_layer()
         if layer is not None:
             self.channel_layer = layer
@@ -291,12 +298,15 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
             decode = plan.decoder.decode_binary if binary else plan.decoder.decode_text
             message = decode(text)
         except FrameError as error:
-            if error.text_reply:  # a text frame on a binary wire: answer in JSON text
+            if error.code == "unknown_action" and await expiry.try_refresh(self, text):
+                pass
+            elif error.text_reply:  # a text frame on a binary wire: answer in JSON text
                 await self._send_frame(_TEXT.encode(error.to_message()))
                 if self.send_completion:
                     await self._send_frame(_TEXT_COMPLETE)
                 return
-            await self._send_frame(plan.codec.encode(error.to_message()))
+            else:
+                await self._send_frame(plan.codec.encode(error.to_message()))
         else:
             if self.log_websocket_message:
                 self._log_frame("received", text, message)
@@ -351,6 +361,8 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
     async def _on_disconnected(self, code: int) -> None:
         """After the socket closed: leave groups, run the hook, notify observers."""
         self.state = ConnectionState.CLOSED
+        if self._expiry is not None:
+            expiry.disarm(self)
         if not self.authenticated:
             return
         layer = self.channel_layer

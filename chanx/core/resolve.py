@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from chanx.core.plan import ConsumerDefinitionError
@@ -42,10 +43,25 @@ def resolve_authenticator(cls: type, host: PluginHost) -> Any:
     if choice is None:
         return None
     if isinstance(choice, str):
-        return host.authenticators.get(choice, where=f"{cls.__name__}.authenticator_class")
-    if not callable(choice) or not hasattr(choice, "authenticate"):
+        choice = host.authenticators.get(choice, where=f"{cls.__name__}.authenticator_class")
+    elif not callable(choice) or not hasattr(choice, "authenticate"):
         raise ConsumerDefinitionError(
             f"{cls.__qualname__}.authenticator_class = {choice!r}: expected a BaseAuthenticator "
             f"subclass or the name of a registered authenticator."
         )
-    return choice
+    options = getattr(cls, "authenticator_options", None)
+    return _configured(cls, choice, options) if options else choice
+
+
+def _configured(cls: type, authenticator: Any, options: Mapping[str, Any]) -> Any:
+    """A subclass of `authenticator` with `options` as class attributes (each must exist)."""
+    for key in options:
+        if key.startswith("_") or not hasattr(authenticator, key):
+            raise ConsumerDefinitionError(
+                f"{cls.__qualname__}.authenticator_options: {authenticator.__qualname__} has no "
+                f"option {key!r}. Options are class attributes of the authenticator."
+            )
+    attributes = {"__module__": authenticator.__module__, **options}
+    configured = type(authenticator.__name__, (authenticator,), attributes)
+    configured.__qualname__ = f"{cls.__qualname__}.{authenticator.__name__}"
+    return configured

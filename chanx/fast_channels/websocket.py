@@ -35,6 +35,7 @@ _PLAN_ATTRIBUTES = frozenset(
         "camelize",
         "discriminator_field",
         "authenticator_class",
+        "authenticator_options",
         "passthrough_events",
         "passthrough_method_prefix",
     }
@@ -94,7 +95,11 @@ class AsyncJsonWebsocketConsumer(BaseConsumer[EventT], abstract=True):
         limits = self._limits = resolve_limits(self)
         if not await admit_origin(self, self._send):  # refused before accept
             return
-        await self._send({"type": "websocket.accept"})
+        accept: Message = {"type": "websocket.accept"}
+        choose = getattr(self._plan.authenticator_factory, "select_subprotocol", None)
+        if choose is not None and (subprotocol := choose(self.scope)) is not None:
+            accept["subprotocol"] = subprotocol
+        await self._send(accept)
         code: int = CloseCode.NORMAL
         inbound: InboundFrames[Message] = InboundFrames(
             self._on_client_frame, limits.max_pending_frames

@@ -275,18 +275,18 @@ def test_unknown_authenticator_name_suggests_a_close_one(plugin_host: PluginHost
     class Plugin:
         @hookimpl
         def chanx_register_authenticators(self, registry: Any) -> None:
-            registry.add("token", TokenAuth)
+            registry.add("apikey", TokenAuth)
 
     plugin_host.register(Plugin(), name="fake-auth")
 
     class Good(AsyncJsonWebsocketConsumer):
-        authenticator_class = "token"
+        authenticator_class = "apikey"
 
     assert Good.__chanx_plan__.authenticator_factory is TokenAuth
-    with pytest.raises(ComponentNotFoundError, match="Did you mean 'token'"):
+    with pytest.raises(ComponentNotFoundError, match="Did you mean 'apikey'"):
 
         class Bad(AsyncJsonWebsocketConsumer):
-            authenticator_class = "tokn"
+            authenticator_class = "apikee"
 
 
 def test_class_creation_hooks_see_every_consumer(plugin_host: PluginHost) -> None:

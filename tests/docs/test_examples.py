@@ -27,7 +27,13 @@ from pathlib import Path
 import pytest
 
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
-DOCS = ("index.md", "consumers-and-decorators.md", "testing.md", "authentication.md")
+DOCS = (
+    "index.md",
+    "consumers-and-decorators.md",
+    "testing.md",
+    "authentication.md",
+    "token-auth.md",
+)
 TIME_LIMIT = 20.0
 
 _FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
