@@ -306,6 +306,8 @@ class PluginHost:
             return
         if record.status == "disabled":
             reason = f"it is provided by {record.label}, which CHANX_DISABLED_PLUGINS disables"
+            for registry in self._registries.values():
+                registry.note_disabled(record.label)
         else:
             reason = f"it is provided by {record.label}, which failed to load ({record.error})"
         registries = {registry.kind: registry for registry in self._registries.values()}

@@ -86,6 +86,7 @@ class ComponentRegistry(Generic[T]):
         self._entries: dict[str, list[_Entry[T]]] = {}
         self._provider = UNATTRIBUTED
         self._unavailable: dict[str, str] = {}
+        self._disabled: list[str] = []
 
     def __repr__(self) -> str:
         return f"<ComponentRegistry {self.kind}: {', '.join(self.names()) or 'empty'}>"
@@ -240,6 +241,10 @@ class ComponentRegistry(Generic[T]):
         """Explain why `name` is missing (e.g. its plugin is broken) when someone asks for it."""
         self._unavailable[name] = reason
 
+    def note_disabled(self, label: str) -> None:
+        """Name a disabled plugin (which may provide a missing name) in not-found errors."""
+        self._disabled.append(label)
+
     def _not_found(self, name: str, where: str | None) -> str:
         prefix = f"{where} = {name!r}: " if where else ""
         message = f"{prefix}no {self.kind} named {name!r}"
@@ -259,4 +264,6 @@ class ComponentRegistry(Generic[T]):
         close = difflib.get_close_matches(name, available, n=1)
         if close:
             message += f" Did you mean {close[0]!r}?"
+        if self._disabled:
+            message += f" CHANX_DISABLED_PLUGINS disables {', '.join(self._disabled)}."
         return f"{message} Run `chanx plugins`."

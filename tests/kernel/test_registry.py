@@ -193,3 +193,13 @@ def test_a_path_without_an_attribute_is_rejected_at_add() -> None:
     registry: ComponentRegistry[object] = ComponentRegistry("layer")
     with pytest.raises(ValueError, match=r"package\.module:Attribute"):
         registry.add("bad", "just.a.module")
+
+
+def test_a_missing_name_mentions_disabled_third_party_plugins() -> None:
+    registry: ComponentRegistry[object] = ComponentRegistry("authenticator")
+    registry.note_disabled("'auth-example' (chanx-auth-example 0.1.0)")
+    with pytest.raises(ComponentNotFoundError) as caught:
+        registry.get("example")
+    assert "CHANX_DISABLED_PLUGINS disables 'auth-example' (chanx-auth-example 0.1.0)." in str(
+        caught.value
+    )
