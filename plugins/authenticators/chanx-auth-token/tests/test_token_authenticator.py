@@ -237,22 +237,23 @@ async def test_a_subclass_loads_the_user_from_the_claims() -> None:
 
 
 async def test_the_connection_closes_with_4401_when_the_token_expires() -> None:
-    client = WebsocketCommunicator(app(), f"/ws?token={good(lifetime=1)}")
+    # exp is a whole second: lifetime=2 leaves between 1 and 2 seconds to connect in
+    client = WebsocketCommunicator(app(), f"/ws?token={good(lifetime=2)}")
     await client.connect()
     assert (await client.receive_json())["payload"]["status_code"] == 200
-    assert await client.assert_closed(timeout=3) == CloseCode.UNAUTHENTICATED
+    assert await client.assert_closed(timeout=4) == CloseCode.UNAUTHENTICATED
     await client.disconnect()
 
 
 async def test_a_refreshed_token_keeps_the_connection_past_the_first_expiry() -> None:
-    client = WebsocketCommunicator(app(), f"/ws?token={good(lifetime=1)}")
+    client = WebsocketCommunicator(app(), f"/ws?token={good(lifetime=2)}")
     async with client:
         await client.receive_json()
         await client.send_message({"action": "refresh_token", "payload": {"token": good()}})
         frame = await client.receive_json()
         assert frame["payload"]["status_code"] == 200
         assert frame["payload"]["status_text"] == "Credentials refreshed"
-        assert await client.receive_nothing(timeout=1.5)  # past the first token's expiry
+        assert await client.receive_nothing(timeout=2.1)  # past the first token's expiry
         assert await whoami(client) == "ann"
 
 
@@ -306,10 +307,10 @@ async def test_refresh_and_expiry_work_on_the_django_adapter() -> None:
         send_authentication_message = True
 
     router = URLRouter([path("ws/", DjangoChat.as_asgi())])
-    client = DjangoCommunicator(router, f"/ws/?token={good(lifetime=1)}")
+    client = DjangoCommunicator(router, f"/ws/?token={good(lifetime=2)}")
     await client.connect()
     await client.receive_json()
-    await client.send_json_to({"action": "refresh_token", "payload": {"token": good(lifetime=2)}})
+    await client.send_json_to({"action": "refresh_token", "payload": {"token": good(lifetime=3)}})
     assert (await client.receive_json())["payload"]["status_text"] == "Credentials refreshed"
-    assert await client.assert_closed(timeout=4) == CloseCode.UNAUTHENTICATED
+    assert await client.assert_closed(timeout=5) == CloseCode.UNAUTHENTICATED
     await client.disconnect()
