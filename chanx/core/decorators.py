@@ -48,6 +48,13 @@ def _mark(func: F, spec: HandlerSpec) -> F:
     return func
 
 
+def _decorate(func: F | None, spec: HandlerSpec) -> F | Callable[[F], F]:
+    """Shared body of `ws_handler` / `event_handler`: mark `func` now, or return the marker."""
+    if func is not None:
+        return _mark(func, spec)
+    return lambda f: _mark(f, spec)
+
+
 @overload
 def ws_handler(func: F, /) -> F: ...
 @overload
@@ -94,9 +101,7 @@ def ws_handler(
         The method itself, marked, or a decorator that marks it.
     """
     spec = HandlerSpec("ws", action, input_type, output_type, summary, description, tuple(tags))
-    if func is not None:
-        return _mark(func, spec)
-    return lambda f: _mark(f, spec)
+    return _decorate(func, spec)
 
 
 @overload
@@ -144,9 +149,7 @@ def event_handler(
         The method itself, marked, or a decorator that marks it.
     """
     spec = HandlerSpec("event", action, input_type, output_type, summary, description, tuple(tags))
-    if func is not None:
-        return _mark(func, spec)
-    return lambda f: _mark(f, spec)
+    return _decorate(func, spec)
 
 
 @overload
