@@ -39,6 +39,21 @@ MAX_NAME_LENGTH = 100
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9_.\-]+(?:![A-Za-z0-9_.\-]*)?")
 _GROUP_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
 _NAME_RULE = "ASCII letters, digits, '-', '_' and '.'"
+_CHANNEL_RULE = (
+    f"use only {_NAME_RULE} (plus at most one '!' after the prefix, for process-local "
+    f"channels), fewer than {MAX_NAME_LENGTH} characters."
+)
+_GROUP_RULE = (
+    f"use only {_NAME_RULE}, fewer than {MAX_NAME_LENGTH} characters "
+    "('!' is reserved for channel names)."
+)
+
+
+def _bad_name(name: object, kind: str, rule: str) -> Exception:
+    """The error for a channel or group name that failed its check."""
+    if not isinstance(name, str):
+        return TypeError(f"{kind} name must be a str, got {type(name).__name__}: {name!r}")
+    return ValueError(f"Invalid {kind.lower()} name {name!r}: {rule}")
 
 
 def validate_channel_name(name: object) -> str:
@@ -54,15 +69,9 @@ def validate_channel_name(name: object) -> str:
         TypeError: The name is not a string.
         ValueError: The name is empty, too long or has characters outside the allowed set.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"Channel name must be a str, got {type(name).__name__}: {name!r}")
-    if len(name) >= MAX_NAME_LENGTH or _CHANNEL_NAME.fullmatch(name) is None:
-        raise ValueError(
-            f"Invalid channel name {name!r}: use only {_NAME_RULE} (plus at most one '!' "
-            f"after the prefix, for process-local channels), fewer than {MAX_NAME_LENGTH} "
-            "characters."
-        )
-    return name
+    if isinstance(name, str) and len(name) < MAX_NAME_LENGTH and _CHANNEL_NAME.fullmatch(name):
+        return name
+    raise _bad_name(name, "Channel", _CHANNEL_RULE)
 
 
 def validate_group_name(name: object) -> str:
@@ -78,14 +87,9 @@ def validate_group_name(name: object) -> str:
         TypeError: The name is not a string.
         ValueError: The name is empty, too long or has characters outside the allowed set.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"Group name must be a str, got {type(name).__name__}: {name!r}")
-    if len(name) >= MAX_NAME_LENGTH or _GROUP_NAME.fullmatch(name) is None:
-        raise ValueError(
-            f"Invalid group name {name!r}: use only {_NAME_RULE}, fewer than "
-            f"{MAX_NAME_LENGTH} characters ('!' is reserved for channel names)."
-        )
-    return name
+    if isinstance(name, str) and len(name) < MAX_NAME_LENGTH and _GROUP_NAME.fullmatch(name):
+        return name
+    raise _bad_name(name, "Group", _GROUP_RULE)
 
 
 def validate_message(message: object) -> dict[str, Any]:
