@@ -46,13 +46,7 @@ class CamelizeFormatter:
 
     def incoming(self, data: dict[str, Any]) -> dict[str, Any]:
         """camelCase keys of a client frame -> the snake_case field names it validates as."""
-        for wire_key, by_value in self._incoming:
-            value = data.get(wire_key)
-            if type(value) is str:
-                transform = by_value.get(value)
-                if transform is not None:
-                    return transform(data)
-        return data
+        return _dispatch(self._incoming, data)
 
     def core_schema(self, schema: Any) -> Any:
         """The consumer's pydantic core schema with camelCase aliases on model fields."""
@@ -64,17 +58,22 @@ class CamelizeFormatter:
         The type is found by its discriminator among the types `prepare` saw; a message
         of any other type is sent unchanged.
         """
-        for key, by_value in self._outgoing:
-            value = data.get(key)
-            if type(value) is str:
-                transform = by_value.get(value)
-                if transform is not None:
-                    return transform(data)
-        return data
+        return _dispatch(self._outgoing, data)
 
     def wire_key(self, name: str) -> str:
         """The wire name of a model field named `name` (for documentation)."""
         return camel(name)
+
+
+def _dispatch(table: Table, data: dict[str, Any]) -> dict[str, Any]:
+    """Apply the transform of the first type `data`'s discriminator matches; else `data`."""
+    for wire_key, by_value in table:
+        value = data.get(wire_key)
+        if type(value) is str:
+            transform = by_value.get(value)
+            if transform is not None:
+                return transform(data)
+    return data
 
 
 def _dispatch_table(types_: Sequence[type[BaseModel]], direction: str) -> Table:
