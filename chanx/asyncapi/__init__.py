@@ -15,6 +15,7 @@ with `chanx asyncapi MODULE:APP`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from chanx.asyncapi.build import build_api_model
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ApiModel",
     "ChannelDoc",
+    "DocumentCache",
     "MessageDoc",
     "OperationDoc",
     "ParameterDoc",
@@ -58,3 +60,34 @@ def render(model: ApiModel, emitter: str = "asyncapi-json") -> str | bytes:
         emitter: A registered doc emitter name (`chanx plugins` lists them).
     """
     return get_emitter(emitter).emit(model)
+
+
+class DocumentCache:
+    """Served documents, each emitted once from one model built on first use.
+
+    Args:
+        build: Builds the model (called on the first request, again after `clear`).
+    """
+
+    def __init__(self, build: Callable[[], ApiModel]) -> None:
+        self._build = build
+        self._model: ApiModel | None = None
+        self._documents: dict[str, tuple[bytes, dict[str, str], str]] = {}
+
+    def get(self, emitter_name: str) -> tuple[bytes, dict[str, str], str]:
+        """`(body, response headers, media type)` of the document emitted by `emitter_name`."""
+        if emitter_name not in self._documents:
+            if self._model is None:
+                self._model = self._build()
+            emitter = get_emitter(emitter_name)
+            body = emitter.emit(self._model)
+            headers_of = getattr(emitter, "response_headers", None)
+            headers = dict(headers_of()) if callable(headers_of) else {}
+            data = body.encode("utf-8") if isinstance(body, str) else body
+            self._documents[emitter_name] = (data, headers, emitter.media_type)
+        return self._documents[emitter_name]
+
+    def clear(self) -> None:
+        """Forget the model and the documents."""
+        self._model = None
+        self._documents.clear()

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from chanx.asyncapi import DocumentCache
 from chanx.asyncapi.build import build_api_model
-from chanx.asyncapi.model import ApiModel
 
 __all__ = ["asyncapi_routes", "mount_asyncapi"]
 
@@ -56,41 +56,22 @@ def asyncapi_routes(
     Returns:
         One `Route` per format, to add to the application's routes.
     """
-    cache: dict[str, tuple[bytes, dict[str, str], str]] = {}
-    model: list[ApiModel] = []
+    cache = DocumentCache(
+        lambda: build_api_model(
+            app, title=title, version=version, description=description, servers=servers
+        )
+    )
 
     def is_enabled(request: Request) -> bool:
         if enabled is not None:
             return enabled
         return bool(getattr(request.app, "debug", False))
 
-    def document(emitter_name: str) -> tuple[bytes, dict[str, str], str]:
-        if emitter_name not in cache:
-            from chanx.asyncapi import get_emitter
-
-            if not model:
-                model.append(
-                    build_api_model(
-                        app,
-                        title=title,
-                        version=version,
-                        description=description,
-                        servers=servers,
-                    )
-                )
-            emitter = get_emitter(emitter_name)
-            body = emitter.emit(model[0])
-            headers_of = getattr(emitter, "response_headers", None)
-            headers = dict(headers_of()) if callable(headers_of) else {}
-            data = body.encode("utf-8") if isinstance(body, str) else body
-            cache[emitter_name] = (data, headers, emitter.media_type)
-        return cache[emitter_name]
-
     def endpoint(emitter_name: str) -> Callable[[Request], Any]:
         async def serve(request: Request) -> Response:
             if not is_enabled(request):
                 return PlainTextResponse("Not Found", status_code=404)
-            data, headers, media_type = document(emitter_name)
+            data, headers, media_type = cache.get(emitter_name)
             return Response(data, media_type=media_type, headers=headers)
 
         return serve

@@ -31,8 +31,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.http import Http404, HttpRequest, HttpResponse
 
+from chanx.asyncapi import ApiModel, DocumentCache
 from chanx.asyncapi.build import build_api_model
-from chanx.asyncapi.model import ApiModel
 
 __all__ = ["SETTING", "asyncapi_options", "asyncapi_view", "is_enabled", "load_application"]
 
@@ -45,9 +45,6 @@ DEFAULTS: dict[str, Any] = {
     "SERVERS": {},
     "ENABLED": None,
 }
-
-_cache: dict[str, tuple[bytes, dict[str, str], str]] = {}
-_model: list[ApiModel] = []
 
 
 def asyncapi_options() -> dict[str, Any]:
@@ -98,28 +95,18 @@ def load_application(target: str | None = None) -> Any:
     return load_app(dotted)
 
 
-def _document(emitter_name: str) -> tuple[bytes, dict[str, str], str]:
-    if emitter_name not in _cache:
-        from chanx.asyncapi import get_emitter
+def _build_model() -> ApiModel:
+    options = asyncapi_options()
+    return build_api_model(
+        load_application(),
+        title=options["TITLE"],
+        version=options["VERSION"],
+        description=options["DESCRIPTION"],
+        servers=options["SERVERS"],
+    )
 
-        if not _model:
-            options = asyncapi_options()
-            _model.append(
-                build_api_model(
-                    load_application(),
-                    title=options["TITLE"],
-                    version=options["VERSION"],
-                    description=options["DESCRIPTION"],
-                    servers=options["SERVERS"],
-                )
-            )
-        emitter = get_emitter(emitter_name)
-        body = emitter.emit(_model[0])
-        headers_of = getattr(emitter, "response_headers", None)
-        headers = dict(headers_of()) if callable(headers_of) else {}
-        data = body.encode("utf-8") if isinstance(body, str) else body
-        _cache[emitter_name] = (data, headers, emitter.media_type)
-    return _cache[emitter_name]
+
+_documents = DocumentCache(_build_model)
 
 
 def asyncapi_view(request: HttpRequest, emitter: str = "html") -> HttpResponse:
@@ -136,14 +123,13 @@ def asyncapi_view(request: HttpRequest, emitter: str = "html") -> HttpResponse:
         raise Http404("The AsyncAPI documentation is disabled.")
     if request.method not in ("GET", "HEAD"):
         return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
-    data, headers, media_type = _document(emitter)
+    data, headers, media_type = _documents.get(emitter)
     return HttpResponse(data, content_type=media_type, headers=headers)
 
 
 def clear_cache(**_: Any) -> None:
     """Forget the built documents (done whenever a Django setting changes)."""
-    _cache.clear()
-    _model.clear()
+    _documents.clear()
 
 
 setting_changed.connect(clear_cache, dispatch_uid="chanx.channels.asyncapi.clear_cache")
