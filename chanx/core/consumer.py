@@ -231,8 +231,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
         if not await self._authenticate() or not await self._admit_user():
             return False
         self.authenticated = True
-        if getattr(self.authenticator, "expires_at", None) is not None:
-            expiry.arm(self)
+        expiry.arm(self)  # a no-op unless the authenticator set `expires_at`
         layer = self.get_channel_layer()
         if layer is not None:
             self.channel_layer = layer
@@ -361,8 +360,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
     async def _on_disconnected(self, code: int) -> None:
         """After the socket closed: leave groups, run the hook, notify observers."""
         self.state = ConnectionState.CLOSED
-        if self._expiry is not None:
-            expiry.disarm(self)
+        expiry.disarm(self)
         if not self.authenticated:
             return
         layer = self.channel_layer
