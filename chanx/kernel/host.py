@@ -151,8 +151,7 @@ class PluginHost:
         """
         plugin_name = name or self._pm.get_canonical_name(plugin)
         if self._pm.has_plugin(plugin_name):
-            taken = self._record(plugin_name)
-            used_by = taken.label if taken else repr(plugin_name)
+            used_by = self._describe(plugin_name)
             raise PluginLoadError(plugin_name, None, None, f"the name is already used by {used_by}")
         try:
             self._register_plugin(plugin, plugin_name)
@@ -191,6 +190,9 @@ class PluginHost:
             plugin = self._pm.get_plugin(record.name)
             if record.status in ("builtin", "loaded") and plugin is not None:
                 self._register_components(record, plugin, strict=self.settings.strict)
+        for record in self._records:
+            if record.status in ("broken", "disabled"):
+                self._note_unavailable(record)
         self._finish()
 
     def _load(self, record: PluginRecord, load: Callable[[], object]) -> None:
@@ -201,8 +203,7 @@ class PluginHost:
                 logger.debug("skipped disabled chanx plugin %s", record.label)
             return
         if self._pm.has_plugin(record.name):
-            taken = self._record(record.name)
-            used_by = taken.label if taken else repr(record.name)
+            used_by = self._describe(record.name)
             self._fail(record, "conflict", f"the plugin name is already used by {used_by}")
             return
         try:
@@ -287,10 +288,9 @@ class PluginHost:
             self._pm.unregister(plugin)
 
     def _finish(self) -> None:
-        """Fill in what each plugin provides, explain missing first-party names, cache flags."""
+        """Fill in what each plugin provides and cache the observer flags."""
         for record in self._records:
             if record.status in ("broken", "disabled"):
-                self._note_unavailable(record)
                 continue
             record.provides = {
                 registry.kind: names
@@ -302,6 +302,7 @@ class PluginHost:
         self._closed_observed = bool(hook.chanx_connection_closed.get_hookimpls())
 
     def _note_unavailable(self, record: PluginRecord) -> None:
+        """Explain in not-found errors the first-party names a broken or disabled plugin hides."""
         if record.distribution is None:
             return
         if record.status == "disabled":
