@@ -364,14 +364,14 @@ class RedisChannelLayer(BaseChannelLayer):
         else:
             self._ready.clear()
 
-    async def _publish(self, key: str | bytes, payload: bytes, channel: str | None) -> int:
+    async def _publish(self, key: str, payload: bytes, channel: str) -> int:
         """PUBLISH in order with group sends; return the receiver count, or raise
         `RedisUnavailable` (counted)."""
         if not self.connected:
             self.stats.unavailable += 1
             raise RedisUnavailable(
-                f"{self!r} is disconnected from Redis (reconnecting); nothing was published"
-                + (f" for channel {channel!r}." if channel else ".")
+                f"{self!r} is disconnected from Redis (reconnecting); nothing was published "
+                f"for channel {channel!r}."
             )
         return await self._publisher.publish_and_wait(key, payload)
 
