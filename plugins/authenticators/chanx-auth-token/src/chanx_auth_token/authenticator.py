@@ -100,10 +100,10 @@ class TokenAuthenticator(BaseAuthenticator):
         """Adopt the token in ``payload["token"]`` if valid and for the same subject."""
         token = payload.get("token") if isinstance(payload, dict) else None
         if not isinstance(token, str) or not token:
-            raise AuthenticationFailed(CloseCode.UNAUTHENTICATED, "refresh without a token")
+            raise _refused("refresh without a token")
         claims = self.decode(token)
         if claims.get("sub") != self.claims.get("sub"):
-            raise AuthenticationFailed(CloseCode.UNAUTHENTICATED, "token subject changed")
+            raise _refused("token subject changed")
         self.claims = claims
         self.expires_at = self._expiry(claims)
 
