@@ -71,6 +71,20 @@ def is_enabled() -> bool:
     return bool(settings.DEBUG) if enabled is None else bool(enabled)
 
 
+def application_target(target: str | None = None) -> str:
+    """`module:attribute` of the application to document: `target`, `APP` or `ASGI_APPLICATION`.
+
+    Django's `module.attribute` spelling is converted; empty when none names an application.
+    """
+    dotted = (
+        target or asyncapi_options()["APP"] or getattr(settings, "ASGI_APPLICATION", None) or ""
+    )
+    if dotted and ":" not in dotted:
+        module, _, attribute = dotted.rpartition(".")
+        return f"{module}:{attribute}"
+    return str(dotted)
+
+
 def load_application(target: str | None = None) -> Any:
     """Import the ASGI application to document (`APP`, else `ASGI_APPLICATION`).
 
@@ -83,15 +97,12 @@ def load_application(target: str | None = None) -> Any:
 
     from chanx.asyncapi.cli import load_app
 
-    dotted = target or asyncapi_options()["APP"] or getattr(settings, "ASGI_APPLICATION", None)
+    dotted = application_target(target)
     if not dotted:
         raise ImproperlyConfigured(
             f"Set settings.ASGI_APPLICATION (Channels needs it) or settings.{SETTING}['APP'] "
             f"to the ASGI application whose consumers are documented."
         )
-    if ":" not in dotted:
-        module, _, attribute = dotted.rpartition(".")
-        dotted = f"{module}:{attribute}"
     return load_app(dotted)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from chanx.asyncapi import cli
-from chanx.channels.asyncapi import asyncapi_options
+from chanx.channels.asyncapi import application_target, asyncapi_options
 
 
 class Command(BaseCommand):  # type: ignore[misc]  # Django ships no type hints
@@ -36,17 +36,7 @@ class Command(BaseCommand):  # type: ignore[misc]  # Django ships no type hints
         settings_servers = asyncapi_options()["SERVERS"] or {}
         namespace = argparse.Namespace(**options)
         namespace.server = [*(f"{k}={v}" for k, v in settings_servers.items()), *options["server"]]
-        namespace.app = options["app"] or _default_target()
+        namespace.app = options["app"] or application_target()
         status = cli.run(namespace)
         if status:
             sys.exit(status)
-
-
-def _default_target() -> str:
-    from django.conf import settings
-
-    dotted = asyncapi_options()["APP"] or getattr(settings, "ASGI_APPLICATION", None) or ""
-    if dotted and ":" not in dotted:
-        module, _, attribute = dotted.rpartition(".")
-        return f"{module}:{attribute}"
-    return str(dotted)
