@@ -36,11 +36,11 @@ _MIN_TICK = 0.02
 
 
 class _Watchdog:
-    __slots__ = ("__weakref__", "live", "task", "tick", "timeouts")
+    __slots__ = ("__weakref__", "live", "task", "tick")
 
     def __init__(self) -> None:
-        self.live: dict[Any, asyncio.Task[Any]] = {}
-        self.timeouts: dict[Any, float] = {}
+        self.live: dict[Any, tuple[asyncio.Task[Any], float]] = {}
+        """Each watched connection: its serving task and its `send_timeout`."""
         self.task: asyncio.Task[None] | None = None
         self.tick = _MAX_TICK
 
@@ -49,7 +49,7 @@ class _Watchdog:
             while self.live:
                 await asyncio.sleep(self.tick)
                 now = time.monotonic()
-                for consumer, timeout in list(self.timeouts.items()):
+                for consumer, (_task, timeout) in list(self.live.items()):
                     since = consumer._send_since
                     if since and now - since > timeout:
                         _abort_slow(consumer, now - since)
@@ -76,8 +76,7 @@ def watch(consumer: Any, send_timeout: float) -> None:
     task = asyncio.current_task()
     assert task is not None
     dog = _current()
-    dog.live[consumer] = task
-    dog.timeouts[consumer] = send_timeout
+    dog.live[consumer] = (task, send_timeout)
     dog.tick = max(_MIN_TICK, min(dog.tick, _MAX_TICK, send_timeout / 4))
     if dog.task is None:
         dog.task = asyncio.get_running_loop().create_task(dog.run(), name="chanx-watchdog")
@@ -88,7 +87,6 @@ def unwatch(consumer: Any) -> None:
     dog = _watchdogs.get(asyncio.get_running_loop())
     if dog is not None:
         dog.live.pop(consumer, None)
-        dog.timeouts.pop(consumer, None)
         if not dog.live:
             dog.tick = _MAX_TICK
             if dog.task is not None:
@@ -109,10 +107,10 @@ def abort(consumer: Any, code: int) -> bool:
         False when the connection is not live (already gone or never watched).
     """
     dog = _watchdogs.get(asyncio.get_running_loop())
-    task = dog.live.pop(consumer, None) if dog is not None else None
-    if dog is None or task is None:
+    entry = dog.live.pop(consumer, None) if dog is not None else None
+    if entry is None:
         return False
-    dog.timeouts.pop(consumer, None)
+    task = entry[0]
     from chanx.core.consumer import ConnectionState
 
     consumer.state = ConnectionState.CLOSED
