@@ -70,14 +70,7 @@ def configure_layers(config: Mapping[str, Mapping[str, Any]]) -> None:
     factories = {
         alias: _resolve_backend(alias, entry["BACKEND"]) for alias, entry in checked.items()
     }
-    global _config
-    with _lock:
-        old = list(_layers.values())
-        _config = checked
-        _factories.clear()
-        _factories.update(factories)
-        _layers.clear()
-    _close_in_background(old)
+    _replace(checked, factories)
 
 
 def get_channel_layer(alias: str = DEFAULT_ALIAS) -> ChannelLayer:
@@ -105,11 +98,17 @@ def get_channel_layer(alias: str = DEFAULT_ALIAS) -> ChannelLayer:
 
 def reset_layers() -> None:
     """Forget the configuration and every built layer (for tests); built layers are closed."""
+    _replace(None, {})
+
+
+def _replace(config: dict[str, dict[str, Any]] | None, factories: dict[str, LayerFactory]) -> None:
+    """Install a configuration and its resolved backends; close the layers built before."""
     global _config
     with _lock:
         old = list(_layers.values())
-        _config = None
+        _config = config
         _factories.clear()
+        _factories.update(factories)
         _layers.clear()
     _close_in_background(old)
 
