@@ -67,24 +67,12 @@ PLUGIN_SWITCHES: frozenset[str] = frozenset(
 """Keys read by `chanx.kernel.PluginSettings.from_mapping` (same as the environment's)."""
 
 
-def _raw() -> Any:
-    from django.conf import settings
-
-    return getattr(settings, "CHANX", {})
-
-
 def consumer_defaults() -> dict[str, Any]:
     """Consumer attribute -> value for every valid key of ``settings.CHANX``.
 
     Invalid or unknown entries are skipped here; the system checks report them.
     """
-    from django.conf import settings
-
-    if not settings.configured:
-        return {}
-    raw = _raw()
-    if not isinstance(raw, Mapping):
-        return {}
+    raw = security_mapping() or {}
     found: dict[str, Any] = {}
     for key, (attribute, valid, _) in CONSUMER_DEFAULTS.items():
         if key in raw and valid(raw[key]):
@@ -95,9 +83,7 @@ def consumer_defaults() -> dict[str, Any]:
 
 def plugin_switches() -> dict[str, Any]:
     """The plugin switches set in ``settings.CHANX`` (empty when there are none)."""
-    raw = _raw()
-    if not isinstance(raw, Mapping):
-        return {}
+    raw = security_mapping() or {}
     return {key: raw[key] for key in PLUGIN_SWITCHES if key in raw}
 
 
@@ -144,7 +130,11 @@ _SECURITY = "See the Security page of the chanx docs for this setting."
 
 
 def security_mapping() -> Mapping[str, Any] | None:
-    """``settings.CHANX`` for `chanx.conf` (its security keys), or None before setup."""
+    """``settings.CHANX`` when it is a mapping (read by `chanx.conf` too), else None.
+
+    None before Django is set up, without the setting, or when it is not a dict (the
+    system checks report that).
+    """
     from django.conf import settings
 
     if not settings.configured:
