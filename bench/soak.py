@@ -27,6 +27,8 @@ import time
 import urllib.request
 from typing import Any
 
+from servers import free_port
+
 HOST = "127.0.0.1"
 
 
@@ -257,12 +259,6 @@ async def drive(args: argparse.Namespace, port: int) -> dict[str, Any]:
         "after_minus_baseline_mib": round((after["rss"] - base["rss"]) / mib, 1),
         "rss_after_second_wave_mib": round(second["rss"] / mib, 1),
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def main() -> None:
