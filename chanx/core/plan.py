@@ -136,10 +136,10 @@ def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: An
                     )
                 table[key] = route
     for route in _passthrough_routes(cls, event_routes):
-        for value in discriminator_values(
-            route.input_types[0].model_fields[route.input_types[0].discriminator_field].annotation
-        ):
-            event_routes[f"{route.input_types[0].discriminator_field}={value}"] = route
+        (event_type,) = route.input_types
+        field_name = event_type.discriminator_field
+        for value in discriminator_values(event_type.model_fields[field_name].annotation):
+            event_routes[f"{field_name}={value}"] = route
 
     ws_dispatch = {t: r for r in ws_routes.values() for t in r.input_types}
     event_dispatch = {t: r for r in event_routes.values() for t in r.input_types}
