@@ -21,6 +21,9 @@ SWITCHES = (
     "CHANX_TRACE_PLUGINS",
 )
 
+MISSING_DEPENDENCY = "import chanx_test_missing_dependency\n"
+"""A plugin module body that fails with ModuleNotFoundError when the host loads it."""
+
 
 def _is_fake(ep: object, tmp_path: Path) -> bool:
     dist = getattr(ep, "dist", None)
@@ -86,6 +89,11 @@ class FakeSite:
         importlib.invalidate_caches()
         self.paths.append(path)
         return path
+
+    def add_broken(self, dist: str = "chanx-layer-broken", ep: str = "layer-broken") -> Path:
+        """Install `dist` whose plugin module imports a package that is not installed."""
+        package = dist.replace("-", "_")
+        return self.add(dist, "0.1.0", {ep: package}, {f"{package}.__init__": MISSING_DEPENDENCY})
 
     @property
     def pythonpath(self) -> str:

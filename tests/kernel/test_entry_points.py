@@ -29,18 +29,12 @@ def chanx_register_layers(registry):
     registry.add("foo", FooLayer)
 """
 
-MISSING_DEPENDENCY = "import chanx_test_missing_dependency\n"
 MISSING_ERROR = "ModuleNotFoundError: No module named 'chanx_test_missing_dependency'"
 
 
 def install_foo(fake_site, dist="chanx-layer-foo", version="1.2.3", ep="layer-foo") -> None:
     package = dist.replace("-", "_")
     fake_site.add(dist, version, {ep: f"{package}.plugin"}, {f"{package}.plugin": FOO_PLUGIN})
-
-
-def install_broken(fake_site, dist="chanx-layer-broken", ep="layer-broken") -> None:
-    package = dist.replace("-", "_")
-    fake_site.add(dist, "0.1.0", {ep: package}, {f"{package}.__init__": MISSING_DEPENDENCY})
 
 
 def record(name: str):
@@ -68,7 +62,7 @@ def test_an_installed_distribution_is_discovered_and_registers_its_layer(fake_si
 def test_a_broken_plugin_is_recorded_and_the_others_still_load(
     fake_site, caplog: pytest.LogCaptureFixture
 ) -> None:
-    install_broken(fake_site)
+    fake_site.add_broken()
     install_foo(fake_site)
     with caplog.at_level(logging.WARNING, logger="chanx.kernel"):
         host = get_plugin_host()
@@ -84,7 +78,7 @@ def test_a_broken_plugin_is_recorded_and_the_others_still_load(
 def test_strict_mode_raises_naming_the_plugin_distribution_and_error(
     fake_site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    install_broken(fake_site)
+    fake_site.add_broken()
     monkeypatch.setenv("CHANX_STRICT_PLUGINS", "1")
     with pytest.raises(PluginLoadError) as caught:
         get_plugin_host()
@@ -185,7 +179,7 @@ def test_without_tracing_nothing_is_logged_at_debug(
 
 
 def test_a_broken_first_party_plugin_explains_the_missing_name(fake_site) -> None:
-    install_broken(fake_site, dist="chanx-layer-redis", ep="layer-redis")
+    fake_site.add_broken(dist="chanx-layer-redis", ep="layer-redis")
     with pytest.raises(LookupError) as caught:
         get_plugin_host().layers.get("redis")
     assert str(caught.value) == (

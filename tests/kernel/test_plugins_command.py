@@ -43,15 +43,6 @@ def install_foo(fake_site, dist: str = "chanx-layer-foo", ep: str = "layer-foo")
     fake_site.add(dist, "1.2.3", {ep: package}, {f"{package}.__init__": FOO_PLUGIN})
 
 
-def install_broken(fake_site) -> None:
-    fake_site.add(
-        "chanx-layer-broken",
-        "0.1.0",
-        {"layer-broken": "chanx_layer_broken"},
-        {"chanx_layer_broken.__init__": "import chanx_test_missing_dependency\n"},
-    )
-
-
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(["plugins", *args])
     out, err = capsys.readouterr()
@@ -93,7 +84,7 @@ def test_with_no_external_plugin_it_says_so(capsys) -> None:
 
 
 def test_a_broken_plugin_shows_its_status_and_error(fake_site, capsys) -> None:
-    install_broken(fake_site)
+    fake_site.add_broken()
     code, out, _ = run(capsys)
     assert code == 0
     assert out.splitlines() == [
@@ -155,7 +146,7 @@ def test_check_exits_zero_when_every_plugin_is_healthy(fake_site, capsys) -> Non
 
 
 def test_check_exits_one_and_says_why_when_a_plugin_is_broken(fake_site, capsys) -> None:
-    install_broken(fake_site)
+    fake_site.add_broken()
     install_foo(fake_site)
     code, _, err = run(capsys, "--check")
     assert code == 1
@@ -179,7 +170,7 @@ def test_check_exits_one_when_two_plugins_conflict(fake_site, capsys) -> None:
 def test_strict_mode_failure_is_reported_not_raised(
     fake_site, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    install_broken(fake_site)
+    fake_site.add_broken()
     monkeypatch.setenv("CHANX_STRICT_PLUGINS", "1")
     code, out, err = run(capsys)
     assert (code, out) == (1, "")
