@@ -43,14 +43,14 @@ class Adapter:
 
     def consumer(self, *bodies: type, **attributes: Any) -> Any:
         """The consumer class made of `bodies` (mixins) on this adapter's base class."""
-        key = (*bodies, *sorted(attributes.items()))
-        if attributes or key not in self._classes:
-            name = bodies[0].__name__.removesuffix("Body")
-            cls = type(name, (*bodies, self.base), dict(attributes))
-            if attributes:
-                return cls
-            self._classes[key] = cls
-        return self._classes[key]
+        cached = not attributes  # classes with attributes are one-offs, never reused
+        if cached and bodies in self._classes:
+            return self._classes[bodies]
+        name = bodies[0].__name__.removesuffix("Body")
+        cls = type(name, (*bodies, self.base), dict(attributes))
+        if cached:
+            self._classes[bodies] = cls
+        return cls
 
     def app(self, *routes: tuple[str, type] | Route) -> Any:
         """An ASGI app serving `routes` of (path, consumer[, as_asgi overrides])."""
