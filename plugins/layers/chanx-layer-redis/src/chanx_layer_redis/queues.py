@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["ListQueues"]
 
 _DEADLINE_WIDTH = 17
+_FLUSH_BATCH = 500
 _PUSH = """
 local key = KEYS[1]
 local now = tonumber(ARGV[2])
@@ -106,7 +107,13 @@ class ListQueues:
             return message
 
     async def flush(self) -> None:
-        """Delete every list of this layer's prefix."""
+        """Delete every list of this layer's prefix (one UNLINK per batch of keys)."""
         pattern = f"{self._layer.prefix}:q:*"
-        async for key in self._client.scan_iter(match=pattern, count=500):
-            await self._client.unlink(key)
+        keys: list[Any] = []
+        async for key in self._client.scan_iter(match=pattern, count=_FLUSH_BATCH):
+            keys.append(key)
+            if len(keys) >= _FLUSH_BATCH:
+                await self._client.unlink(*keys)
+                keys.clear()
+        if keys:
+            await self._client.unlink(*keys)
