@@ -153,15 +153,19 @@ class ComponentRegistry(Generic[T]):
                 available, suggests a close match, or says which extra installs it.
             DuplicateComponentError: more than one plugin provides `name`.
         """
+        entry = self._only(name, where)
+        if isinstance(entry.factory, str):
+            entry.factory = self._import(name, entry)
+        return entry.factory
+
+    def _only(self, name: str, where: str | None) -> _Entry[T]:
+        """The single entry of `name`; raise when there is none or more than one."""
         entries = self._entries.get(name)
         if not entries:
             raise ComponentNotFoundError(self._not_found(name, where), kind=self.kind, name=name)
         if len(entries) > 1:
             raise self.conflict(name, where=where)
-        entry = entries[0]
-        if isinstance(entry.factory, str):
-            entry.factory = self._import(name, entry)
-        return entry.factory
+        return entries[0]
 
     def _import(self, name: str, entry: _Entry[T]) -> T:
         """Import a factory registered by path (`"package.module:Attribute"`)."""
@@ -193,12 +197,7 @@ class ComponentRegistry(Generic[T]):
             ComponentNotFoundError: nothing is registered under `name`.
             DuplicateComponentError: more than one plugin provides `name`.
         """
-        entries = self._entries.get(name)
-        if not entries:
-            raise ComponentNotFoundError(self._not_found(name, None), kind=self.kind, name=name)
-        if len(entries) > 1:
-            raise self.conflict(name)
-        return entries[0].provider
+        return self._only(name, None).provider
 
     def providers(self, name: str) -> tuple[str, ...]:
         """Every plugin that provided `name`, in registration order (empty when unknown)."""
