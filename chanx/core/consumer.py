@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from chanx.core import expiry, sync
 from chanx.core.close_codes import CloseCode, clip_reason
 from chanx.core.codec import Frame, FrameError, WireCodec
-from chanx.core.events import EVENT_TYPE, RELAY_TYPE, CapturedEvent, EventSender, EventT
+from chanx.core.events import (
+    EVENT_TYPE,
+    RELAY_TYPE,
+    CapturedEvent,
+    EventSender,
+    EventT,
+    dump_event,
+)
 from chanx.core.limits import ConnectionLimits
 from chanx.core.plan import ConsumerPlan, compile_plan
 from chanx.core.resolve import resolve_authenticator, resolve_formatters
@@ -175,7 +182,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
             "type": RELAY_TYPE,
             "wire": codec.wire_id,
             "frame": codec.encode(message),
-            "message": message.model_dump(mode="json", by_alias=True),
+            "message": dump_event(message),
             "exclude": self.channel_name if exclude_current else None,
         }
         for group in self.groups if groups is None else groups:
