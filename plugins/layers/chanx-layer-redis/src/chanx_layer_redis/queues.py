@@ -27,12 +27,12 @@ __all__ = ["ListQueues"]
 
 _DEADLINE_WIDTH = 17
 _FLUSH_BATCH = 500
-_PUSH = """
+_PUSH = f"""
 local key = KEYS[1]
 local now = tonumber(ARGV[2])
 while true do
   local head = redis.call('LINDEX', key, 0)
-  if not head or tonumber(string.sub(head, 1, 17)) > now then break end
+  if not head or tonumber(string.sub(head, 1, {_DEADLINE_WIDTH})) > now then break end
   redis.call('LPOP', key)
 end
 if redis.call('LLEN', key) >= tonumber(ARGV[3]) then return 0 end
