@@ -14,6 +14,7 @@ store (upper-case keys: `"MAX_FRAME_BYTES"`, `"ALLOWED_ORIGINS"`, ...).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections.abc import Callable, Mapping
@@ -136,8 +137,9 @@ def _rebuild() -> None:
         if isinstance(raw, Mapping):
             for key, value in raw.items():
                 name = str(key).lower()
-                if name in _NAMES and check(name, value) is None:
-                    setattr(settings, name, _validate(name, value))
+                if name in _NAMES:
+                    with contextlib.suppress(TypeError, ValueError):  # invalid: keep the default
+                        setattr(settings, name, _validate(name, value))
     for name, value in _explicit.items():
         setattr(settings, name, value)
     generation += 1
