@@ -8,7 +8,6 @@ to share fields or configuration between concrete messages.
 
 from __future__ import annotations
 
-import types
 import typing
 from typing import Any, ClassVar, Literal, get_args, get_origin
 
@@ -72,7 +71,4 @@ def discriminator_values(annotation: Any) -> tuple[str, ...]:
         values = get_args(annotation)
         if values and all(isinstance(v, str) for v in values):
             return tuple(values)
-        return ()
-    if origin in (typing.Union, types.UnionType):
-        return ()
     return ()
