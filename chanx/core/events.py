@@ -96,7 +96,19 @@ class EventSender(Generic[EventT]):
 
     @classmethod
     def _layer_for_events(cls, what: str) -> ChannelLayer:
-        layer = cls.get_channel_layer()
+        from chanx.layers.exceptions import LayerNotConfigured
+
+        alias = cls.channel_layer_alias
+        try:
+            layer = cls.get_channel_layer()
+        except LayerNotConfigured as missing:
+            raise LayerNotConfigured(f"{cls.__qualname__}.{what}: {missing}") from None
+        if layer is None and alias is not None:
+            raise LayerNotConfigured(
+                f"{cls.__qualname__}.{what}: no channel layer is configured under the alias "
+                f"{alias!r}. Add it to CHANNEL_LAYERS (Django) or configure_layers(), or set "
+                f"channel_layer_alias to a configured alias."
+            )
         if layer is None:
             raise RuntimeError(
                 f"{cls.__qualname__}.{what}: channel_layer_alias is None, so this consumer "

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter
 
+from chanx import conf
 from chanx.core.codec import Frame, FrameError, MessageDecoder, WireCodec
 from chanx.core.decorators import CHANNEL_ATTR, HANDLER_ATTR, ChannelInfo, HandlerSpec
 from chanx.messages.base import BaseMessage, discriminator_values
@@ -113,7 +114,7 @@ def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: An
         ConsumerDefinitionError: The class is inconsistent; the message says how to fix it.
     """
     name = cls.__qualname__
-    disc: str = cls.discriminator_field  # type: ignore[attr-defined]
+    disc: str = conf.value_for(cls, "discriminator_field")
     localns = _definition_namespace()
     handlers = _collect_handlers(cls)
     ws_routes: dict[str, Route] = {}
@@ -142,11 +143,17 @@ def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: An
             event_routes[f"{field_name}={value}"] = route
 
     ws_dispatch = {t: r for r in ws_routes.values() for t in r.input_types}
+    from chanx.core.handshake import refresh_route_for
+
+    refresh = refresh_route_for(cls, authenticator, disc, ws_routes)
+    if refresh is not None:
+        ws_dispatch.update(dict.fromkeys(refresh.input_types, refresh))
     event_dispatch = {t: r for r in event_routes.values() for t in r.input_types}
     codec = _wire_codec(
         name, formatters, list(ws_dispatch), [*ws_routes.values(), *event_routes.values()]
     )
-    decoder = MessageDecoder(_union_adapter(list(ws_dispatch), disc), disc, list(ws_routes), codec)
+    accepted = [*ws_routes, *([refresh.action] if refresh is not None else [])]
+    decoder = MessageDecoder(_union_adapter(list(ws_dispatch), disc), disc, accepted, codec)
     plain = WireCodec()
     by_field: dict[str, list[type[BaseMessage]]] = {}
     for event_type in event_dispatch:

@@ -48,13 +48,13 @@ async def shutdown(grace: float | None = None, *, close_layers: bool = True) -> 
     grace = settings.shutdown_grace if grace is None else grace
     deadline = time.monotonic() + grace
     connections = live_connections()
-    for consumer in connections:
-        inbound = getattr(consumer, "_inbound", None)
-        if inbound is not None:
-            await inbound.finish(max(0.0, deadline - time.monotonic()))
+    for connection in connections:
+        frames = connection.frames
+        if frames is not None:
+            await frames.finish(max(0.0, deadline - time.monotonic()))
     closes = [
-        asyncio.ensure_future(consumer.close(CloseCode.GOING_AWAY, "server shutting down"))
-        for consumer in connections
+        asyncio.ensure_future(connection.close(CloseCode.GOING_AWAY, "server shutting down"))
+        for connection in connections
     ]
     if closes:  # a client that does not read cannot block shutdown
         _, pending = await asyncio.wait(closes, timeout=max(0.5, deadline - time.monotonic()))

@@ -106,7 +106,7 @@ class ComponentRegistry(Generic[T]):
         finally:
             self._provider = previous
 
-    def add(self, name: str, factory: T) -> None:
+    def add(self, name: str, factory: T | str) -> None:
         """Register `factory` under `name` on behalf of the current provider.
 
         A second plugin adding a name that another plugin already added does not replace it:

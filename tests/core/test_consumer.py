@@ -320,17 +320,6 @@ async def test_a_handler_still_running_at_disconnect_is_cancelled(
     assert GateBody.cancelled == ["wait"]
 
 
-async def test_too_many_pending_frames_close_the_connection(adapter: Any) -> None:
-    GateBody.released = asyncio.Event()
-    small = adapter.app(("/g", adapter.consumer(GateBody), {"max_pending_frames": 2}))
-    client = adapter.client(small, "/g")
-    await client.connect()
-    for _ in range(5):
-        await client.send_message(Say(payload="wait"))
-    await client.assert_closed(4429)
-    await client.disconnect()
-
-
 async def test_send_event_sync_from_a_worker_thread_reaches_the_loop(
     adapter: Any, app: Any, room: Any
 ) -> None:

@@ -142,3 +142,35 @@ def test_json_consumers_refuse_binary_frames_as_before() -> None:
 
     with pytest.raises(FrameError, match="send JSON text"):
         Plain.__chanx_plan__.decoder.decode_binary(json.dumps({}).encode())
+
+
+class RenewingAuthenticator:
+    """Accepts everyone; `renew` refreshes with `{"ok": bool}`."""
+
+    refresh_action = "renew"
+    expires_at = None
+    uses_cookies = False
+    renewed: list[object] = []
+
+    def __init__(self, scope: object) -> None:
+        self.user = None
+
+    async def authenticate(self) -> bool:
+        return True
+
+    async def refresh(self, payload: object) -> None:
+        RenewingAuthenticator.renewed.append(payload)
+
+
+class RenewingNotes(NoteConsumer):
+    authenticator_class = RenewingAuthenticator
+
+
+async def test_a_credential_refresh_is_decoded_from_messagepack() -> None:
+    app = Starlette(routes=[WebSocketRoute("/ws", RenewingNotes.as_asgi())])
+    async with WebsocketCommunicator(app, "/ws") as client:
+        await client.send_bytes(msgpack.packb({"action": "renew", "payload": {"ok": True}}))
+        reply = msgpack.unpackb(await client.receive_frame())
+        assert reply["action"] == "authentication"
+        assert reply["payload"]["status_text"] == "Credentials refreshed"
+    assert RenewingAuthenticator.renewed == [{"ok": True}]
