@@ -70,7 +70,9 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
             async with asyncio.timeout(limits.auth_timeout):
                 opened = await open_connection(consumer, limits)
         except TimeoutError:
-            await refuse(consumer, CloseCode.AUTH_TIMEOUT, 408, "authentication timed out")
+            await refuse(
+                consumer, CloseCode.AUTH_TIMEOUT, 408, "authentication timed out", announce=False
+            )
             opened = False
         if not opened:
             code = await _drain_until_disconnect(receive)

@@ -169,7 +169,7 @@ async def test_sync_twins_reach_the_serving_loop_from_any_thread(thread: str) ->
 
 
 def test_sync_twin_in_a_process_without_a_serving_loop_runs_its_own() -> None:
-    from chanx.core import sync
+    from chanx.core.process import state
 
-    sync._home_loop = None
+    state.home_loop = None
     Listener.broadcast_event_sync(Told(payload="nobody listens"))

@@ -336,9 +336,9 @@ async def test_sync_twins_refuse_to_run_inside_the_event_loop(room: Any) -> None
 
 
 def test_sync_twin_without_a_serving_loop_runs_on_its_own_loop(room: Any) -> None:
-    from chanx.core import sync
+    from chanx.core.process import state
 
-    sync._home_loop = None
+    state.home_loop = None
     room.broadcast_event_sync(Notify(payload="nobody listens"))
 
 
