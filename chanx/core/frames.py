@@ -82,7 +82,7 @@ class FrameRunner(Generic[T]):
         if self._task is not None:
             self._backlog.append(frame)
         else:
-            self._start(frame)
+            self._start(frame, eager=EAGER)
 
     async def wait_for_room(self) -> None:
         """Wait until the backlog has room again."""
@@ -107,41 +107,34 @@ class FrameRunner(Generic[T]):
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait((task,))
 
-    def _start(self, frame: T) -> None:
-        while True:
-            coro = self._serve(frame)
-            context = self._context.copy()
-            if EAGER:  # pragma: no cover - exercised on 3.12+
-                task: asyncio.Task[None] = asyncio.Task(
-                    coro,
-                    loop=self._loop,
-                    context=context,
-                    eager_start=True,  # type: ignore[call-arg]
-                )
-            else:
-                task = self._loop.create_task(coro, context=context)
-            if not task.done():
-                self._task = task
-                task.add_done_callback(self._done)
-                return
-            _report(task)
-            if not self._backlog:
-                return
-            frame = self._backlog.popleft()  # pragma: no cover - eager only
+    def _start(self, frame: T, eager: bool) -> None:
+        context = self._context.copy()
+        if eager:  # pragma: no cover - exercised on 3.12+
+            task: asyncio.Task[None] = asyncio.Task(
+                self._run(frame),
+                loop=self._loop,
+                context=context,
+                eager_start=True,  # type: ignore[call-arg]
+            )
+        else:
+            task = self._loop.create_task(self._run(frame), context=context)
+        if not task.done():
+            self._task = task
 
-    def _done(self, task: asyncio.Task[None]) -> None:
+    async def _run(self, frame: T) -> None:
+        try:
+            await self._serve(frame)
+        except Exception:
+            logger.exception("serving a client frame failed")
+        finally:
+            self._finished()
+
+    def _finished(self) -> None:
+        """Inside the frame's task, as it ends: start the next frame, make room."""
         self._task = None
-        _report(task)
         if self._backlog:
-            self._start(self._backlog.popleft())
+            # Not eagerly: an eager start here would nest the next frame inside this one.
+            self._start(self._backlog.popleft(), eager=False)
         room = self._room
         if room is not None and not room.done() and len(self._backlog) < self._limit:
             room.set_result(None)
-
-
-def _report(task: asyncio.Task[None]) -> None:
-    if task.cancelled():
-        return
-    error = task.exception()
-    if error is not None:
-        logger.error("serving a client frame failed", exc_info=error)
