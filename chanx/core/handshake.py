@@ -13,8 +13,8 @@ so it works on every wire (JSON, camelized, msgpack).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import MutableMapping
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import create_model
 
@@ -27,13 +27,55 @@ from chanx.messages.outgoing import AuthenticationMessage, AuthenticationPayload
 
 if TYPE_CHECKING:
     from chanx.core.authenticator import BaseAuthenticator
-    from chanx.core.consumer import BaseConsumer
+    from chanx.core.codec import Frame, WireCodec
+    from chanx.kernel.contracts import ChannelLayer
+
+
+class PlanView(Protocol):
+    """What opening a connection reads of the consumer's plan (`ConsumerPlan`)."""
+
+    @property
+    def authenticator_factory(self) -> Any: ...
+    @property
+    def authenticate_takes_scope(self) -> bool: ...
+    @property
+    def codec(self) -> WireCodec: ...
+
+
+class Admitted(Protocol):
+    """The consumer as opening a connection sees it (`chanx.core.consumer.BaseConsumer`)."""
+
+    scope: MutableMapping[str, Any]
+    connection: Connection
+    authenticator: Any
+    authenticated: bool
+    channel_layer: ChannelLayer | None
+    channel_name: str
+    groups: list[str]
+    send_authentication_message: bool | None
+
+    @property
+    def _plan(self) -> PlanView: ...
+
+    @property
+    def user(self) -> Any:
+        """The authenticated user."""
+
+    def get_channel_layer(self) -> ChannelLayer | None:
+        """The consumer's channel layer."""
+
+    async def post_authentication(self) -> None:
+        """The consumer's hook after the connection opened."""
+
+    async def _send_frame(self, frame: Frame, message: BaseMessage | None = None) -> None: ...
+
 
 __all__ = [
     "EXPIRED_REASON",
+    "Admitted",
     "open_connection",
+    "refresh_message_type",
     "refresh_route",
-    "refresh_route_for",
     "refuse",
 ]
 
@@ -43,7 +85,7 @@ EXPIRED_REASON = "credentials expired"
 _STATUS_TEXT = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 500: "Server Error"}
 
 
-async def open_connection(consumer: BaseConsumer[Any], limits: Limits) -> bool:
+async def open_connection(consumer: Admitted, limits: Limits) -> bool:
     """Authenticate, admit the user, join the groups, accept, run `post_authentication`.
 
     Returns:
@@ -82,7 +124,7 @@ async def open_connection(consumer: BaseConsumer[Any], limits: Limits) -> bool:
     return connection.open
 
 
-async def _authenticate(consumer: BaseConsumer[Any]) -> bool:
+async def _authenticate(consumer: Admitted) -> bool:
     plan = consumer._plan
     factory = plan.authenticator_factory
     if factory is None:
@@ -109,7 +151,7 @@ async def _authenticate(consumer: BaseConsumer[Any]) -> bool:
     return True
 
 
-async def _join_groups(consumer: BaseConsumer[Any]) -> None:
+async def _join_groups(consumer: Admitted) -> None:
     try:
         layer = consumer.get_channel_layer()
     except LayerNotConfigured as missing:
@@ -128,13 +170,13 @@ async def _join_groups(consumer: BaseConsumer[Any]) -> None:
         await layer.group_add(group, consumer.channel_name)
 
 
-def _subprotocol(consumer: BaseConsumer[Any]) -> str | None:
+def _subprotocol(consumer: Admitted) -> str | None:
     choose = getattr(consumer._plan.authenticator_factory, "select_subprotocol", None)
     return None if choose is None else choose(consumer.scope)
 
 
 async def refuse(
-    consumer: BaseConsumer[Any], close_code: int, status: int, reason: str, *, announce: bool = True
+    consumer: Admitted, close_code: int, status: int, reason: str, *, announce: bool = True
 ) -> None:
     """Refuse the connection: accept if not yet accepted, say why if asked to, then close."""
     connection: Connection = consumer.connection
@@ -149,7 +191,7 @@ async def refuse(
     await connection.close(close_code, reason[:120])
 
 
-async def send_auth_frame(consumer: BaseConsumer[Any], status: int, text: str) -> None:
+async def send_auth_frame(consumer: Admitted, status: int, text: str) -> None:
     """Send an `authentication` frame with `status` and `text`."""
     message = AuthenticationMessage(
         payload=AuthenticationPayload(status_code=status, status_text=text)
@@ -157,7 +199,7 @@ async def send_auth_frame(consumer: BaseConsumer[Any], status: int, text: str) -
     await consumer._send_frame(consumer._plan.codec.encode(message), message)
 
 
-def arm_expiry(consumer: BaseConsumer[Any]) -> None:
+def arm_expiry(consumer: Admitted) -> None:
     """(Re)arm the close at the authenticator's `expires_at` (a no-op without one)."""
     expires_at = getattr(consumer.authenticator, "expires_at", None)
 
@@ -168,7 +210,7 @@ def arm_expiry(consumer: BaseConsumer[Any]) -> None:
     consumer.connection.arm_expiry(expires_at, expire)
 
 
-async def refresh_route(consumer: BaseConsumer[Any], message: Any) -> None:
+async def refresh_route(consumer: Admitted, message: Any) -> None:
     """The handler of an authenticator's `refresh_action` message (added by the plan)."""
     authenticator = consumer.authenticator
     from chanx.core.authenticator import AuthenticationFailed
@@ -188,36 +230,15 @@ async def refresh_route(consumer: BaseConsumer[Any], message: Any) -> None:
     await send_auth_frame(consumer, 200, "Credentials refreshed")
 
 
-def refresh_route_for(
-    cls: type, authenticator: Any, disc: str, ws_routes: Mapping[str, Any]
-) -> Any:
-    """The route of the authenticator's `refresh_action` message, unless a handler owns it.
-
-    It is routed like any client message (the consumer's decoder, every wire), but it is the
-    authenticator's protocol, not the consumer's API: it is left out of `ws_routes` (docs).
-    """
-    action = getattr(authenticator, "refresh_action", None)
-    if not action or action in ws_routes:
-        return None
-    from chanx.core.plan import Route
-
+def refresh_message_type(consumer: str, action: str, disc: str) -> type[BaseMessage]:
+    """The message class of an authenticator's `refresh_action`: `{disc: action, payload}`."""
     fields: Any = {disc: (Literal[action], action), "payload": (Any, None)}
     message = create_model(
-        f"{cls.__name__}RefreshMessage",
+        f"{consumer}RefreshMessage",
         __base__=BaseMessage,
         __cls_kwargs__={"abstract": disc != BaseMessage.discriminator_field},
         **fields,
     )
     if disc != BaseMessage.discriminator_field:
         message.discriminator_field = disc
-    return Route(
-        kind="ws",
-        method_name="refresh",
-        func=refresh_route,
-        action=action,
-        input_types=(message,),
-        output_type=None,
-        summary=None,
-        description=None,
-        tags=(),
-    )
+    return message

@@ -23,6 +23,7 @@ from pydantic import Field, TypeAdapter
 from chanx import conf
 from chanx.core.codec import Frame, FrameError, MessageDecoder, WireCodec
 from chanx.core.decorators import CHANNEL_ATTR, HANDLER_ATTR, ChannelInfo, HandlerSpec
+from chanx.core.handshake import refresh_message_type, refresh_route
 from chanx.messages.base import BaseMessage, discriminator_values
 from chanx.messages.outgoing import (
     AuthenticationMessage,
@@ -115,7 +116,8 @@ def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: An
     """
     name = cls.__qualname__
     disc: str = conf.value_for(cls, "discriminator_field")
-    localns = _definition_namespace()
+    localns = _definition_namespace() or cls.__dict__.get("__chanx_localns__", {})
+    cls.__chanx_localns__ = localns  # type: ignore[attr-defined]  # for rebuilds
     handlers = _collect_handlers(cls)
     ws_routes: dict[str, Route] = {}
     event_routes: dict[str, Route] = {}
@@ -143,9 +145,7 @@ def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: An
             event_routes[f"{field_name}={value}"] = route
 
     ws_dispatch = {t: r for r in ws_routes.values() for t in r.input_types}
-    from chanx.core.handshake import refresh_route_for
-
-    refresh = refresh_route_for(cls, authenticator, disc, ws_routes)
+    refresh = _refresh_route(cls, authenticator, disc, ws_routes)
     if refresh is not None:
         ws_dispatch.update(dict.fromkeys(refresh.input_types, refresh))
     event_dispatch = {t: r for r in event_routes.values() for t in r.input_types}
@@ -190,13 +190,8 @@ def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: An
     )
 
 
-_CHANX_OUTGOING: tuple[type[BaseMessage], ...] = (
-    ErrorMessage,
-    CompleteMessage,
-    EventCompleteMessage,
-    GroupCompleteMessage,
-    AuthenticationMessage,
-)
+_CHANX_OUTGOING: tuple[type[BaseMessage], ...] = (ErrorMessage, CompleteMessage)
+_CHANX_OUTGOING += (EventCompleteMessage, GroupCompleteMessage, AuthenticationMessage)
 
 
 def _wire_codec(
@@ -208,12 +203,8 @@ def _wire_codec(
     outgoing = list(_CHANX_OUTGOING)
     for route in routes:
         for member in _union_members(route.output_type):
-            if (
-                isinstance(member, type)
-                and issubclass(member, BaseMessage)
-                and member not in outgoing
-            ):
-                outgoing.append(member)
+            if isinstance(member, type) and issubclass(member, BaseMessage):
+                outgoing += [] if member in outgoing else [member]
     try:
         return WireCodec(formatters, incoming=incoming, outgoing=outgoing)
     except (TypeError, ValueError) as exc:
@@ -382,6 +373,21 @@ def _union_adapter(
     union: Any = Union[tuple(message_types)]  # noqa: UP007 - built from a runtime tuple
     annotated: Any = Annotated[union, Field(discriminator=field_name)]
     return TypeAdapter(annotated)
+
+
+def _refresh_route(
+    cls: type, authenticator: Any, disc: str, ws_routes: Mapping[str, Route]
+) -> Route | None:
+    """The route of the authenticator's `refresh_action`, unless a handler owns that action.
+
+    Routed like any client message (the consumer's decoder, so every wire), but left out of
+    `ws_routes`: it is the authenticator's protocol, not the consumer's documented API.
+    """
+    action = getattr(authenticator, "refresh_action", None)
+    if not action or action in ws_routes:
+        return None
+    message = refresh_message_type(cls.__name__, action, disc)
+    return Route("ws", "refresh", refresh_route, action, (message,), None, None, None, ())
 
 
 def _authenticate_takes_scope(authenticator: Any) -> bool:

@@ -14,16 +14,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from chanx.core.safelog import RateLimitedLog
-
-if TYPE_CHECKING:
-    from chanx.core.watchdog import Watchdog
 
 __all__ = ["ProcessState", "state"]
 
 security_log = logging.getLogger("chanx.security")
+
+
+class Watcher(Protocol):
+    """What the process state needs of a loop's watchdog (`chanx.core.watchdog.Watchdog`)."""
+
+    live: dict[Any, float]
+    task: asyncio.Task[None] | None
+    tick: float
+
+    async def run(self) -> None:
+        """Watch until no connection is left."""
+
+    def stop(self) -> None:
+        """Cancel the watching task."""
 
 
 class ProcessState:
@@ -39,7 +50,7 @@ class ProcessState:
     """
 
     def __init__(self) -> None:
-        self.watchdogs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Watchdog] = (
+        self.watchdogs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Watcher] = (
             weakref.WeakKeyDictionary()
         )
         self.user_connections: dict[Any, int] = {}

@@ -17,7 +17,7 @@ import time
 
 from chanx.core.close_codes import CloseCode
 from chanx.core.connection import Connection
-from chanx.core.process import state
+from chanx.core.process import Watcher, state
 
 __all__ = ["Watchdog", "live_connections", "stop_watchdog", "unwatch", "watch"]
 
@@ -55,7 +55,7 @@ class Watchdog:
             self.task = None
 
 
-def _current() -> Watchdog:
+def _current() -> Watcher:
     loop = asyncio.get_running_loop()
     dog = state.watchdogs.get(loop)
     if dog is None:

@@ -35,6 +35,7 @@ class Explicit(Defaulted):
 
 
 def test_settings_fill_only_attributes_the_consumer_does_not_set() -> None:
+    conf.refresh()
     assert value_for(Defaulted, "send_completion") is False
     assert value_for(Defaulted, "log_ignored_actions") == ("ping", "pong")  # example's CHANX
     with override_settings(CHANX={"SEND_COMPLETION": True, "MAX_PENDING_FRAMES": 9}):
@@ -49,6 +50,7 @@ def test_settings_fill_only_attributes_the_consumer_does_not_set() -> None:
 
 
 def test_settings_never_modify_consumer_classes() -> None:
+    conf.refresh()
     with override_settings(CHANX={"SEND_COMPLETION": True, "MAX_PENDING_FRAMES": 9}):
         conf.refresh()
         assert "send_completion" not in Defaulted.__dict__
