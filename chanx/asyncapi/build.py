@@ -3,8 +3,9 @@
 The mapping is the guide's: a `@ws_handler` is a `receive` operation, with a reply when it
 has a return type or `output_type` and none otherwise; an `@event_handler` and a passthrough
 event are `send` operations documenting only what reaches the client (event inputs are
-internal and never documented). Everything is sorted, so the model, and every document
-emitted from it, is identical from run to run.
+internal and never documented); a consumer's `emits` are one more `send` operation.
+Everything is sorted, so the model, and every document emitted from it, is identical from
+run to run.
 """
 
 from __future__ import annotations
@@ -127,6 +128,7 @@ def _pairs(plan: Any) -> list[Pair]:
         if route.kind == "ws":
             pairs += [(t, "validation") for t in route.input_types]
         pairs += [(t, "serialization") for t in _members(route.output_type)]
+    pairs += [(t, "serialization") for t in getattr(plan, "emits", ())]
     return pairs
 
 
@@ -211,6 +213,21 @@ def _channel(
                 messages=sent,
                 replies=outputs,
                 passthrough=route.passthrough,
+            )
+        )
+    emitted = tuple(message(t, "serialization") for t in getattr(plan, "emits", ()))
+    if emitted:
+        operations.append(
+            OperationDoc(
+                key=_unique(f"{key}.emits", op_keys, f"{key}.send.emits"),
+                action="send",
+                name="emits",
+                method="emits",
+                summary="Messages the server sends outside any handler",
+                description=f"Listed in {cls.__qualname__}.emits: sent on the server's own "
+                "initiative (for example on connect), not in answer to a client message.",
+                tags=(),
+                messages=emitted,
             )
         )
     operations.sort(key=lambda op: (op.action != "receive", op.name, op.key))

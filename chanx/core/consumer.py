@@ -26,6 +26,7 @@ from chanx.core.events import (
     EventT,
     dump_event,
 )
+from chanx.core.groups import default_groups, target_groups
 from chanx.core.limits import ConnectionLimits
 from chanx.core.plan import ConsumerPlan, compile_plan
 from chanx.core.resolve import resolve_authenticator, resolve_formatters
@@ -73,6 +74,10 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
             consumer (its options, e.g. ``{"audience": "chat"}``); each must exist.
         send_authentication_message: Send an `authentication` frame with the outcome.
         groups: Groups every connection joins, and the default of `broadcast_message()`.
+        extra_groups: More groups, merged across the class hierarchy (mixins included) and
+            joined after `groups`.
+        emits: Message types sent outside handlers (e.g. from `post_authentication`),
+            documented as a send operation.
         passthrough_events: Event types forwarded to the client unchanged.
         passthrough_method_prefix: Name prefix of the generated passthrough handlers.
         max_pending_frames: Client frames that may wait to be served before the connection
@@ -91,6 +96,8 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
     authenticator_options: ClassVar[Mapping[str, Any] | None] = None
     send_authentication_message: ClassVar[bool] = False
     groups: list[str] = []  # copied per connection in __init__
+    extra_groups: ClassVar[Sequence[str]] = ()
+    emits: ClassVar[Sequence[type[BaseMessage]]] = ()
     passthrough_events: ClassVar[Sequence[type[BaseMessage]]] = ()
     passthrough_method_prefix: ClassVar[str] = "handle_passthrough_"
     max_pending_frames: ClassVar[int] = 256
@@ -121,7 +128,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
     def _init_connection(self, scope: MutableMapping[str, Any]) -> None:
         """Set per-connection state (adapters that create consumers without a scope call it)."""
         self.scope = scope
-        self.groups = list(type(self).groups)
+        self.groups = default_groups(type(self))  # groups, then extra_groups
         self.authenticator = None
         self.channel_layer = None
         self.channel_name = ""
@@ -167,7 +174,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
     async def broadcast_message(
         self,
         message: BaseMessage,
-        groups: Iterable[str] | None = None,
+        groups: Iterable[str] | str | None = None,
         *,
         exclude_current: bool = False,
     ) -> None:
@@ -185,7 +192,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
             "message": dump_event(message),
             "exclude": self.channel_name if exclude_current else None,
         }
-        for group in self.groups if groups is None else groups:
+        for group in target_groups(self.groups, groups):  # a str is one group
             await layer.group_send(group, relay)
 
     async def join_group(self, group: str) -> None:

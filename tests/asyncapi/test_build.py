@@ -243,3 +243,32 @@ def test_the_model_is_identical_from_run_to_run(
     for app in (starlette_app, fastapi_app):
         first = json.dumps(asdict(build_api_model(app)))
         assert json.dumps(asdict(build_api_model(app))) == first
+
+
+def test_emits_are_one_send_operation_of_the_messages_sent_outside_handlers() -> None:
+    from typing import ClassVar, Literal
+
+    from chanx.asyncapi import render
+    from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
+    from chanx.messages.base import BaseMessage
+
+    class Welcome(BaseMessage):
+        """Sent once, on connect."""
+
+        action: Literal["welcome"] = "welcome"
+        payload: str
+
+    class Greeter(AsyncJsonWebsocketConsumer):
+        emits: ClassVar[list[type[BaseMessage]]] = [Welcome]
+
+        async def post_authentication(self) -> None:
+            await self.send_message(Welcome(payload="hi"))
+
+    app = Starlette(routes=[WebSocketRoute("/greet", Greeter.as_asgi())])
+    (channel,) = build_api_model(app).channels
+    emitted = operations(channel)["emits"]
+    assert (emitted.action, emitted.messages, emitted.replies) == ("send", ("Welcome",), ())
+    assert emitted.key == "Greeter.emits"
+    document = json.loads(render(build_api_model(app)))
+    assert document["operations"]["Greeter.emits"]["action"] == "send"
+    assert "Welcome" in document["components"]["messages"]
