@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from chanx.asyncapi.model import ApiModel, ChannelDoc, OperationDoc
+from chanx.kernel.install import install_hint
 
 __all__ = ["ASYNCAPI_VERSION", "AsyncApiJsonEmitter", "AsyncApiYamlEmitter", "to_asyncapi3"]
 
@@ -149,7 +150,7 @@ class AsyncApiYamlEmitter:
             yaml: Any = importlib.import_module("yaml")
         except ImportError as exc:
             raise ImportError(
-                'The asyncapi-yaml emitter needs PyYAML: pip install "chanx[yaml]"'
+                f"The asyncapi-yaml emitter needs PyYAML: {install_hint('yaml')}"
             ) from exc
         self._yaml = yaml
 

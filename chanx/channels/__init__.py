@@ -10,6 +10,9 @@ from collections.abc import Mapping as _Mapping
 from typing import Any as _Any
 
 from chanx.conf import add_source as _add_source
+from chanx.kernel.install import require_modules as _require_modules
+
+_require_modules("chanx.channels", ("django", "channels"), "django")
 
 
 def _django_settings() -> _Mapping[str, _Any] | None:

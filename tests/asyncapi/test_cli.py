@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from chanx.cli import main
+from chanx.kernel.install import install_hint
 
 DEMO = "chanx.demo.app:app"
 
@@ -143,4 +144,4 @@ def test_yaml_without_pyyaml_names_the_extra(
 ) -> None:
     monkeypatch.setitem(sys.modules, "yaml", None)  # as if PyYAML were not installed
     assert main(["asyncapi", DEMO, "--format", "yaml"]) == 2
-    assert 'pip install "chanx[yaml]"' in capsys.readouterr().err
+    assert install_hint("yaml") in capsys.readouterr().err
