@@ -36,13 +36,16 @@ def _without_live_server() -> types.ModuleType:
 
     package.__getattr__ = missing  # type: ignore[method-assign]
     sys.modules["channels.testing"] = package
+    import channels
+
+    channels.testing = package
     return package
 
 
 try:
     from channels.testing import WebsocketCommunicator as ChannelsCommunicator
 except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a subprocess test
-    if exc.name != "daphne":
+    if (exc.name or "").partition(".")[0] != "daphne":
         raise
     _without_live_server()
     from channels.testing.websocket import WebsocketCommunicator as ChannelsCommunicator
