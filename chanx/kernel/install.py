@@ -1,9 +1,10 @@
 """How to install an optional part of chanx: the one place the command is spelled.
 
 This chanx is installed from its repository, not from the public package index (where the
-name ``chanx`` belongs to a different, older project). ``python3 dev.py wheels`` in a
-checkout builds chanx and every plugin distribution into ``dist/``; pip then installs from
-there. The version is pinned so that pip never picks the index's ``chanx`` instead.
+name ``chanx`` belongs to a different project, whose releases include a 0.1.0). In a
+checkout, ``python3 dev.py wheels`` builds chanx, every plugin distribution and the
+dependencies of every extra into ``dist/``; ``--no-index`` then keeps pip from picking the
+index's ``chanx`` instead.
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ __all__ = ["install_command", "install_hint", "require_modules"]
 
 def install_command(extra: str) -> str:
     """The pip command that installs chanx with `extra`, from a checkout's ``dist/``."""
-    from chanx import __version__
-
-    return f'pip install --find-links dist "chanx[{extra}]=={__version__}"'
+    return f'pip install --no-index --find-links dist "chanx[{extra}]"'
 
 
 def install_hint(extra: str) -> str:
