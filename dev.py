@@ -1,4 +1,4 @@
-"""One entry point for working on chanx: `python3 dev.py demo | test | install | lint | wheels`.
+"""One entry point for working on chanx: `python3 dev.py demo | test | install | lint`.
 
 It needs only Python 3.11+. On first use (and whenever a pyproject.toml changes) it creates
 `.venv/` and installs the whole workspace into it in one pip call: the root distribution with
@@ -10,6 +10,10 @@ other command completes the environment.
 `python3 dev.py wheels [DIR]` builds chanx, every plugin distribution and the dependencies of
 every extra into `dist/` (or DIR) without touching `.venv`; install from there with
 `pip install --no-index --find-links dist "chanx[redis,token]"`.
+
+`python3 dev.py docs` serves the documentation site at http://127.0.0.1:8001 (MkDocs, with
+the API reference generated from the docstrings); `python3 dev.py docs build` builds it into
+`site/` in strict mode, failing on broken links and references, as CI does.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".dev-stamp"
 DEMO_STAMP = VENV / ".demo-stamp"
+DOCS_STAMP = VENV / ".docs-stamp"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 MIN_PIP = "25.1"  # first pip with `--group` (PEP 735 dependency groups)
@@ -138,9 +143,25 @@ def build_wheels(out: Path) -> int:
     return status
 
 
+def docs(rest: list[str]) -> int:
+    """Serve the documentation site, or build it strictly with `docs build`."""
+    fingerprint = workspace_fingerprint()
+    if not DOCS_STAMP.exists() or DOCS_STAMP.read_text() != fingerprint:
+        print("dev.py: installing the docs dependency group", flush=True)
+        run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--group", "docs")  # fmt: skip
+        DOCS_STAMP.write_text(fingerprint)
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    if rest[:1] == ["build"]:
+        args = ["build", "--strict", *rest[1:]]
+    else:
+        args = ["serve", "--dev-addr", "127.0.0.1:8001", *rest]
+    return subprocess.call([str(PYTHON), "-m", "mkdocs", *args], cwd=ROOT, env=env)
+
+
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
-    if command not in {"demo", "test", "install", "lint", "wheels"}:
+    if command not in {"demo", "test", "install", "lint", "wheels", "docs"}:
         print(__doc__)
         return 0 if command == "help" else 2
     if command == "wheels":
@@ -151,6 +172,8 @@ def main(argv: list[str]) -> int:
     ensure_environment()
     if command == "install":
         return 0
+    if command == "docs":
+        return docs(rest)
     if command == "lint":
         status = subprocess.call([str(PYTHON), "-m", "ruff", "check", "."], cwd=ROOT)
         status |= subprocess.call([str(PYTHON), "-m", "ruff", "format", "--check", "."], cwd=ROOT)
