@@ -38,6 +38,8 @@ _PLAN_ATTRIBUTES = frozenset(
         "authenticator_options",
         "passthrough_events",
         "passthrough_method_prefix",
+        "extra_groups",
+        "emits",
     }
 )
 
