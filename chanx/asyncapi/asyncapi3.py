@@ -48,7 +48,7 @@ def to_asyncapi3(model: ApiModel) -> dict[str, Any]:
             entry["summary"] = message.summary
         if message.description and message.description != message.summary:
             entry["description"] = message.description
-        entry["contentType"] = CONTENT_TYPE
+        entry["contentType"] = message.content_type
         entry["payload"] = {"$ref": f"#/components/schemas/{message.schema}"}
         entry["examples"] = [{"name": message.name or key, "payload": message.example}]
         messages[key] = entry

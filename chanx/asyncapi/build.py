@@ -73,8 +73,10 @@ def build_api_model(
     messages: dict[str, MessageDoc] = {}
     channels: list[ChannelDoc] = []
     taken: set[str] = set()
-    for entry in routed:
-        channel = _channel(entry, message_keys, messages, schemas, taken)
+    titles: set[str] = set()
+    # Plain JSON channels first, so a formatted twin is the one whose title gets a suffix.
+    for entry in sorted(routed, key=lambda e: _plan(e).codec.wire_id != "json"):
+        channel = _channel(entry, message_keys, messages, schemas, taken, titles)
         channels.append(channel)
     return ApiModel(
         title=title,
@@ -173,18 +175,21 @@ def _channel(
     messages: dict[str, MessageDoc],
     schemas: Mapping[str, Mapping[str, Any]],
     taken: set[str],
+    titles: set[str],
 ) -> ChannelDoc:
     cls = entry.consumer_class
     plan = _plan(entry)
     info = plan.channel
-    title = (info.name if info is not None else None) or cls.__name__
-    key = _unique(_UNSAFE_KEY.sub("_", title), taken)
     wire_id = plan.codec.wire_id
+    name = (info.name if info is not None else None) or cls.__name__
+    key = _unique(_UNSAFE_KEY.sub("_", name), taken)
+    title = _distinct_title(name, wire_id, entry.address, titles)
+    content_type = _content_type(plan.codec)
 
     def message(model: type[BaseModel], mode: Mode) -> str:
         message_key = message_keys[(wire_id, model, mode)]
         if message_key not in messages:
-            messages[message_key] = _message_doc(model, message_key, schemas)
+            messages[message_key] = _message_doc(model, message_key, schemas, content_type)
         return message_key
 
     operations: list[OperationDoc] = []
@@ -259,6 +264,31 @@ def _operation_name(
     return str(route.action)
 
 
+def _distinct_title(title: str, wire_id: str, address: str, titles: set[str]) -> str:
+    """`title`, or `title (camelize)` / `title (/ws/v2)` when a channel already has it."""
+    candidates = [title]
+    if wire_id != "json":
+        candidates.append(f"{title} ({wire_id.removeprefix('json+')})")
+    candidates.append(f"{title} ({address})")
+    chosen = next((c for c in candidates if c not in titles), None)
+    number = 2
+    while chosen is None:
+        chosen = f"{title} ({number})" if f"{title} ({number})" not in titles else None
+        number += 1
+    titles.add(chosen)
+    return chosen
+
+
+def _content_type(codec: Any) -> str:
+    """The media type of a codec's frames: its wire format's, else JSON."""
+    for formatter in codec.formatters:
+        wire = getattr(formatter, "wire", None)
+        if wire is not None:
+            fallback = "application/octet-stream" if wire.binary else "text/plain"
+            return str(getattr(wire, "content_type", fallback))
+    return "application/json"
+
+
 def _unique(key: str, taken: set[str], alternative: str | None = None) -> str:
     candidates = [key] + ([alternative] if alternative else [])
     chosen = next((c for c in candidates if c not in taken), None)
@@ -276,7 +306,10 @@ def _parameter_description(name: str, converter: str) -> str:
 
 
 def _message_doc(
-    model: type[BaseModel], key: str, schemas: Mapping[str, Mapping[str, Any]]
+    model: type[BaseModel],
+    key: str,
+    schemas: Mapping[str, Mapping[str, Any]],
+    content_type: str = "application/json",
 ) -> MessageDoc:
     doc = inspect.cleandoc(model.__doc__) if model.__doc__ else None
     field = getattr(model, "discriminator_field", "action")
@@ -290,4 +323,5 @@ def _message_doc(
         description=doc,
         schema=key,
         example=example_of(schemas.get(key, {}), schemas),
+        content_type=content_type,
     )

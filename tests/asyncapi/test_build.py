@@ -178,6 +178,7 @@ def test_a_consumer_routed_twice_gets_two_channels(consumers: SimpleNamespace) -
     )
     model = build_api_model(app)
     assert [(c.key, c.address) for c in model.channels] == [("chat", "/a"), ("chat_2", "/b")]
+    assert [c.title for c in model.channels] == ["chat", "chat (/b)"]  # told apart on the page
 
 
 def test_camelized_consumers_document_wire_names(fastapi_app: FastAPI) -> None:
@@ -272,3 +273,24 @@ def test_emits_are_one_send_operation_of_the_messages_sent_outside_handlers() ->
     document = json.loads(render(build_api_model(app)))
     assert document["operations"]["Greeter.emits"]["action"] == "send"
     assert "Welcome" in document["components"]["messages"]
+
+
+def test_a_camelized_twin_of_a_channel_is_titled_distinctly(consumers: SimpleNamespace) -> None:
+    from chanx.core.decorators import channel
+
+    @channel(name="chat")
+    class CamelTwin(consumers.ChatConsumer):  # type: ignore[misc, name-defined]
+        formatters = ("test-camel",)
+
+    app = Starlette(
+        routes=[
+            WebSocketRoute("/ws/chat", consumers.ChatConsumer.as_asgi()),
+            WebSocketRoute("/ws/camel-chat", CamelTwin.as_asgi()),
+        ]
+    )
+    model = build_api_model(app)
+    assert [(c.title, c.address) for c in model.channels] == [
+        ("chat", "/ws/chat"),
+        ("chat (test-camel)", "/ws/camel-chat"),
+    ]
+    assert {m.content_type for m in model.messages.values()} == {"application/json"}

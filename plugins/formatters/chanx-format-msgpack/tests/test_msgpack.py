@@ -142,3 +142,16 @@ def test_json_consumers_refuse_binary_frames_as_before() -> None:
 
     with pytest.raises(FrameError, match="send JSON text"):
         Plain.__chanx_plan__.decoder.decode_binary(json.dumps({}).encode())
+
+
+def test_msgpack_messages_are_documented_with_their_content_type() -> None:
+    from chanx.asyncapi import build_api_model, render
+
+    model = build_api_model(app())
+    assert {m.content_type for m in model.messages.values()} == {"application/msgpack"}
+    document = json.loads(render(model))
+    assert {m["contentType"] for m in document["components"]["messages"].values()} == {
+        "application/msgpack"
+    }
+    page = render(model, "html")
+    assert "application/msgpack" in str(page)
