@@ -6,7 +6,8 @@ it is defined, unless it is declared abstract to share fields or configuration b
 concrete messages: `class RoomMessage(BaseMessage, abstract=True)`, or, as upstream chanx
 spells it, `class RoomMessage(BaseMessage, abc.ABC)`.
 
-Every message has a `payload` field (`Any`, default `None`); concrete messages narrow it
+Every message has a `payload` field (`Any`, default `None` at run time; required for static
+type checkers, as upstream chanx declares it); concrete messages narrow it
 (`payload: ChatPayload`). A message that declares only its `action` therefore still carries
 whatever payload the client sent instead of dropping it.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import abc
 import typing
-from typing import Any, ClassVar, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
 
@@ -36,7 +37,12 @@ class BaseMessage(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    payload: Any = None
+    if TYPE_CHECKING:
+        # Type checkers see upstream's declaration, so that a subclass may declare a required
+        # `payload: ChatPayload` (pyright rejects a required field overriding a defaulted one).
+        payload: Any
+    else:
+        payload: Any = None
 
     discriminator_field: ClassVar[str] = "action"
     __chanx_abstract__: ClassVar[bool] = True
