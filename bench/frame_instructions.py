@@ -70,7 +70,7 @@ def main() -> None:
     args = parser.parse_args()
     low, high = args.frames
     print("| python | app | instructions per frame | vs raw |\n|---|---|---:|---:|")
-    for python in args.python or [sys.executable]:
+    for python in [os.path.abspath(p) for p in args.python or [sys.executable]]:
         version = subprocess.run(
             [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
             capture_output=True,

@@ -29,6 +29,9 @@ __all__ = ["asyncapi_routes", "mount_asyncapi"]
 FORMATS: dict[str, str] = {"": "html", ".json": "asyncapi-json", ".yaml": "asyncapi-yaml"}
 """URL suffix of each served document -> doc emitter name."""
 
+OPTIONS_ATTR = "chanx_asyncapi_options"
+"""Attribute of each docs route holding its title, version, description and servers."""
+
 
 def asyncapi_routes(
     app: Any,
@@ -77,10 +80,14 @@ def asyncapi_routes(
         return serve
 
     table = FORMATS if formats is None else formats
-    return [
+    routes: list[BaseRoute] = [
         Route(path + suffix, endpoint(name), methods=["GET"], name=f"asyncapi{suffix or '.html'}")
         for suffix, name in table.items()
     ]
+    document = {"title": title, "version": version, "description": description}
+    for route in routes:  # read by `chanx asyncapi`, so the CLI documents the same API
+        setattr(route, OPTIONS_ATTR, {**document, "servers": dict(servers or {})})
+    return routes
 
 
 def mount_asyncapi(app: Any, **options: Any) -> list[BaseRoute]:

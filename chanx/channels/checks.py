@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
 
 from chanx.channels.settings import check_chanx_setting, consumer_defaults
+from chanx.kernel.install import install_hint
 
 __all__ = ["check_camelize_plugin", "check_chanx_settings"]
 
@@ -33,7 +34,7 @@ def check_camelize_plugin(app_configs: Any = None, **kwargs: Any) -> list[CheckM
     return [
         Warning(
             'settings.CHANX["CAMELIZE"] is True, but no formatter named "camelize" is installed.',
-            hint='pip install "chanx[camelize]"',
+            hint=install_hint("camelize"),
             id="chanx.W001",
         )
     ]

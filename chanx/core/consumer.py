@@ -20,6 +20,7 @@ from chanx.core.close_codes import CloseCode
 from chanx.core.codec import Frame, FrameError, WireCodec
 from chanx.core.connection import Connection, ConnectionState
 from chanx.core.events import EVENT_TYPE, RELAY_TYPE, CapturedEvent, EventSender, EventT, dump_event
+from chanx.core.groups import default_groups, target_groups
 from chanx.core.limits import ConnectionLimits
 from chanx.core.plan import ConsumerPlan, compile_plan
 from chanx.core.resolve import resolve_authenticator, resolve_formatters
@@ -66,6 +67,10 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
             consumer (its options, e.g. ``{"audience": "chat"}``); each must exist.
         send_authentication_message: Send an `authentication` frame with the outcome.
         groups: Groups every connection joins, and the default of `broadcast_message()`.
+        extra_groups: More groups, merged across the class hierarchy (mixins included) and
+            joined after `groups`.
+        emits: Message types sent outside handlers (e.g. from `post_authentication`),
+            documented as a send operation.
         passthrough_events: Event types forwarded to the client unchanged.
         passthrough_method_prefix: Name prefix of the generated passthrough handlers.
     """
@@ -82,6 +87,8 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
     authenticator_options: ClassVar[Mapping[str, Any] | None] = None
     send_authentication_message: bool | None = None
     groups: list[str] = []  # copied per instance in __init__
+    extra_groups: ClassVar[Sequence[str]] = ()
+    emits: ClassVar[Sequence[type[BaseMessage]]] = ()
     passthrough_events: ClassVar[Sequence[type[BaseMessage]]] = ()
     passthrough_method_prefix: ClassVar[str] = "handle_passthrough_"
 
@@ -125,7 +132,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
         return cls._compile()
 
     def __init__(self, scope: MutableMapping[str, Any] | None = None) -> None:
-        self.groups = list(type(self).groups)
+        self.groups = default_groups(type(self))  # groups, then extra_groups
         if scope is not None:
             self.scope = scope
         self.authenticator = None
@@ -188,7 +195,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
     async def broadcast_message(
         self,
         message: BaseMessage,
-        groups: Iterable[str] | None = None,
+        groups: Iterable[str] | str | None = None,
         *,
         exclude_current: bool = False,
     ) -> None:
@@ -206,7 +213,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
             "message": dump_event(message),
             "exclude": self.channel_name if exclude_current else None,
         }
-        for group in self.groups if groups is None else groups:
+        for group in target_groups(self.groups, groups):  # a str is one group
             await layer.group_send(group, relay)
 
     async def join_group(self, group: str) -> None:
@@ -332,6 +339,8 @@ _PLAN_ATTRIBUTES = frozenset(
         "authenticator_options",
         "passthrough_events",
         "passthrough_method_prefix",
+        "extra_groups",
+        "emits",
     }
 )
 _TEXT = WireCodec()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic
 from typing_extensions import TypeVar
 
 from chanx.core import sync
+from chanx.core.groups import default_groups, target_groups
 from chanx.messages.base import BaseMessage
 
 if TYPE_CHECKING:
@@ -60,10 +61,12 @@ class EventSender(Generic[EventT]):
         await layer.send(channel_name, {"type": EVENT_TYPE, "event": dump_event(event)})
 
     @classmethod
-    async def broadcast_event(cls, event: EventT, groups: Iterable[str] | None = None) -> None:
+    async def broadcast_event(
+        cls, event: EventT, groups: Iterable[str] | str | None = None
+    ) -> None:
         """Send `event` to every connection in `groups` (default: the class's `groups`)."""
         layer = cls._layer_for_events("broadcast_event")
-        targets = tuple(cls.groups if groups is None else groups)
+        targets = target_groups(default_groups(cls), groups)
         for tap in event_taps:
             tap(CapturedEvent(cls, event, groups=targets))
         payload = {"type": EVENT_TYPE, "event": dump_event(event)}
@@ -76,7 +79,7 @@ class EventSender(Generic[EventT]):
         cls._run_sync(lambda: cls.send_event(event, channel_name))
 
     @classmethod
-    def broadcast_event_sync(cls, event: EventT, groups: Iterable[str] | None = None) -> None:
+    def broadcast_event_sync(cls, event: EventT, groups: Iterable[str] | str | None = None) -> None:
         """`broadcast_event` for synchronous code (views, task functions, commands)."""
         cls._run_sync(lambda: cls.broadcast_event(event, groups))
 

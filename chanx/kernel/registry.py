@@ -43,7 +43,9 @@ class FirstPartyComponent:
     @property
     def install_command(self) -> str:
         """The pip command that installs it."""
-        return f'pip install "chanx[{self.extra}]"'
+        from chanx.kernel.install import install_hint
+
+        return install_hint(self.extra)
 
 
 # The one table of first-party plugin components (kind, name -> distribution, extra).

@@ -15,6 +15,7 @@ from chanx.channels.websocket import AsyncJsonWebsocketConsumer
 from chanx.conf import value_for
 from chanx.core.decorators import ws_handler
 from chanx.kernel import get_plugin_host
+from chanx.kernel.install import install_hint
 from chanx.messages.base import BaseMessage
 from chanx.testing.django import WebsocketCommunicator
 
@@ -160,7 +161,7 @@ def test_camelize_without_the_formatter_is_a_check_warning(monkeypatch: Any) -> 
     try:
         (warning,) = checks.check_camelize_plugin()
         assert warning.id == "chanx.W001"
-        assert warning.hint == 'pip install "chanx[camelize]"'
+        assert warning.hint == install_hint("camelize")
     finally:
         reset_plugin_host()
     if "camelize" in get_plugin_host().formatters.names():

@@ -246,7 +246,9 @@ async def test_capture_broadcast_events_records_and_still_delivers(
     async with adapter.client(app, "/room") as client:
         with capture_broadcast_events(room) as captured:
             await room.broadcast_event(Notify(payload="c"))
-        assert [(c.event, c.groups) for c in captured] == [(Notify(payload="c"), ("lobby",))]
+        assert [(c.event, c.groups, c.targets) for c in captured] == [
+            (Notify(payload="c"), None, ("lobby",))
+        ]
         assert await client.receive_all_messages("event_complete") != []
 
 

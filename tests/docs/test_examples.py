@@ -33,6 +33,8 @@ DOCS = (
     "testing.md",
     "authentication.md",
     "token-auth.md",
+    "upstream.md",
+    "tutorial.md",
 )
 TIME_LIMIT = 20.0
 

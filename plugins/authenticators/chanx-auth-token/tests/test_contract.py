@@ -38,11 +38,12 @@ class RoomTokenAuthenticator(TokenAuthenticator):
         return {"name": claims["sub"]}
 
 
+# Made at collection time: valid for an hour, so a long test session cannot outlive them.
 TOKENS = {
-    "accepted": ("1", make_token("ann", SECRET)),
+    "accepted": ("1", make_token("ann", SECRET, lifetime=3600)),
     "unauthenticated": ("1", ""),
-    "forbidden": ("1", make_token("mallory", SECRET)),
-    "not_found": ("404", make_token("ann", SECRET)),
+    "forbidden": ("1", make_token("mallory", SECRET, lifetime=3600)),
+    "not_found": ("404", make_token("ann", SECRET, lifetime=3600)),
     "malformed": ("1", "not-a.jwt"),
 }
 

@@ -137,18 +137,29 @@ async def test_a_disabled_source_is_not_read() -> None:
 # -- validation ------------------------------------------------------------------------
 
 
+HOUR = 3600  # tokens made at collection time must outlive a long test session
+
+
 @pytest.mark.parametrize(
     ("token", "reason"),
     [
-        (make_token("ann", SECRET, aud="other", iss="https://id.test"), "invalid audience"),
-        (make_token("ann", SECRET, aud="chat", iss="https://evil.test"), "invalid issuer"),
+        (
+            make_token("ann", SECRET, aud="other", iss="https://id.test", lifetime=HOUR),
+            "invalid audience",
+        ),
+        (
+            make_token("ann", SECRET, aud="chat", iss="https://evil.test", lifetime=HOUR),
+            "invalid issuer",
+        ),
         (make_token("ann", "another-secret-of-32-bytes-or-more!", aud="chat"), "invalid signature"),
         (
             make_token("ann", SECRET, aud="chat", iss="https://id.test", lifetime=-60),
             "token expired",
         ),
         (
-            make_token("ann", SECRET, kid="nobody", aud="chat", iss="https://id.test"),
+            make_token(
+                "ann", SECRET, kid="nobody", aud="chat", iss="https://id.test", lifetime=HOUR
+            ),
             "unknown key id",
         ),
         (

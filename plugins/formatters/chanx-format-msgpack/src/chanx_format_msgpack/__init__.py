@@ -1,6 +1,7 @@
 """MessagePack frames for chanx consumers: binary, smaller than JSON text.
 
-Install with `pip install "chanx[msgpack]"` and select it with `formatters = ("msgpack",)`.
+Install with `pip install --no-index --find-links dist "chanx[msgpack]"` and select it with
+`formatters = ("msgpack",)`.
 """
 
 from __future__ import annotations
