@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -86,9 +90,20 @@ class OwnRedis:
                 raise RuntimeError(f"redis-server did not start on port {self.port}")
             time.sleep(0.02)
 
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections stay open, nothing is answered."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused server run again (SIGCONT)."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         """Kill the server (no clean shutdown, like a crash) and wait for it to exit."""
         if self._process is not None:
+            self._process.send_signal(signal.SIGCONT)
             self._process.kill()
             self._process.wait(10)
             self._process = None
@@ -105,3 +120,63 @@ def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
         yield server
     finally:
         server.stop()
+
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Server:
+    """A uvicorn process of the tests: its port, its process and its WebSocket URL."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"ws://{REDIS_HOST}:{self.port}/ws"
+
+
+@contextmanager
+def uvicorn_servers(
+    count: int, env: dict[str, str], app: str = "twoproc_app:app"
+) -> Iterator[list[Server]]:
+    """Start `count` uvicorn processes serving `app` on loopback; always stop them.
+
+    On exit each server gets SIGTERM (a graceful shutdown: lifespan shutdown runs) and is
+    killed if it has not exited 10 s later.
+    """
+    procs: list[subprocess.Popen[bytes]] = []
+    ports = [free_port() for _ in range(count)]
+    try:
+        for port in ports:
+            command = [sys.executable, "-m", "uvicorn", app, "--port", str(port)]
+            command += ["--host", "127.0.0.1", "--ws", "websockets-sansio", "--log-level=warning"]
+            procs.append(subprocess.Popen(command, cwd=HERE, env=env))
+        deadline = time.monotonic() + 20
+        for port, proc in zip(ports, procs, strict=True):
+            while True:
+                assert proc.poll() is None, f"uvicorn on port {port} exited early"
+                try:
+                    socket.create_connection((REDIS_HOST, port), timeout=0.2).close()
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, f"uvicorn on port {port} did not start"
+                    time.sleep(0.05)
+        yield [Server(port, proc) for port, proc in zip(ports, procs, strict=True)]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def servers() -> Callable[..., AbstractContextManager[list[Server]]]:
+    """`uvicorn_servers(count, env, app=...)`: uvicorn processes of the test apps here."""
+    return uvicorn_servers

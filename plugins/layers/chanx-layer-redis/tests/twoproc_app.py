@@ -2,7 +2,9 @@
 
 ``CHANX_TEST_REDIS_URL`` and ``CHANX_TEST_PREFIX`` select the Redis layer; run as
 ``python -m uvicorn twoproc_app:app`` from this directory, or import it and call
-`send_poke` to send an event from a separate process.
+`send_poke` to send an event from a separate process. At graceful shutdown the app
+broadcasts ``goodbye`` events to the room and closes the layers at once: the events must
+still reach the other processes.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import ClassVar, Literal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, ClassVar, Literal
 
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 
 from chanx.core.decorators import event_handler, ws_handler
+from chanx.fast_channels.lifespan import shutdown
 from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
 from chanx.layers import close_layers, configure_layers
 from chanx.messages.base import BaseMessage
@@ -32,6 +37,9 @@ configure_layers(
         }
     }
 )
+
+
+GOODBYES = 10
 
 
 class Say(BaseMessage):
@@ -77,7 +85,17 @@ class Room(AsyncJsonWebsocketConsumer[Poke]):
         return Said(payload=f"poke:{event.payload}")
 
 
-app = Starlette(routes=[WebSocketRoute("/ws", Room.as_asgi())])
+@asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[None]:
+    """Say goodbye to the room at shutdown; closing the layers sends what is queued."""
+    yield
+    for n in range(GOODBYES):
+        await Room.broadcast_event(Poke(payload=f"goodbye-{os.getpid()}-{n}"))
+    await close_layers()
+    await shutdown(grace=1)
+
+
+app = Starlette(routes=[WebSocketRoute("/ws", Room.as_asgi())], lifespan=lifespan)
 
 
 async def send_poke(channel_name: str, text: str) -> None:

@@ -6,14 +6,19 @@ pub/sub carries what crosses processes: ``<prefix>:g:<group>`` (one PUBLISH per 
 fanned out from memory by every process with members) and ``<prefix>:p:<process-id>``
 (`send` to another process's channel). Names without ``!`` are Redis lists (`ListQueues`).
 Delivery is at-most-once; docs/redis-layer.md says exactly when a message can be lost.
+The process's channels live on one event loop (the *home* loop); each other loop that sends
+gets its own connections (`Link`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import math
 import secrets
+import threading
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +30,12 @@ from chanx.layers.base import (
     validate_group_name,
     validate_message,
 )
+from chanx.layers.confirm import sends_confirmed
 from chanx.layers.exceptions import ChannelFull, LayerClosed
 from chanx_layer_redis.codec import pack, unpack
 from chanx_layer_redis.connection import HostSpec, build_client, resolve_url
+from chanx_layer_redis.link import Link
 from chanx_layer_redis.local import LocalChannels
-from chanx_layer_redis.publisher import Publisher
-from chanx_layer_redis.queues import ListQueues
 from chanx_layer_redis.stats import RedisLayerStats, RedisUnavailable
 from chanx_layer_redis.subscriber import Subscriber
 
@@ -42,7 +47,6 @@ __all__ = ["RedisChannelLayer", "RedisLayerStats", "RedisUnavailable"]
 logger = logging.getLogger("chanx.layers.redis")
 
 _PID_LENGTH = 12
-_OUTBOX_LIMIT = 10_000
 
 
 class RedisChannelLayer(BaseChannelLayer):
@@ -68,6 +72,14 @@ class RedisChannelLayer(BaseChannelLayer):
         connect_timeout: Seconds a connect may take; also the longest the first call waits
             for the subscription to be live.
         reconnect_backoff: ``(first, most)`` seconds between reconnect attempts.
+        close_timeout: Seconds `close` (and the end of an event loop that sent) may spend
+            sending what is still queued; what is left is counted in ``stats.abandoned``.
+
+    Receiving (`new_channel`, `receive`, `group_add`) happens on one event loop, the one
+    serving the process's connections. `send` and `group_send` work from any loop and
+    thread: a loop that lives for one call (``asyncio.run``, ``async_to_sync``) gets its own
+    connections, and its end sends what it queued. Inside `chanx.layers.confirmed_sends`
+    (the ``_sync`` event twins) a `group_send` returns only once Redis has the message.
     """
 
     def __init__(
@@ -88,6 +100,7 @@ class RedisChannelLayer(BaseChannelLayer):
         socket_timeout: float = 5.0,
         connect_timeout: float = 2.0,
         reconnect_backoff: tuple[float, float] = (0.05, 5.0),
+        close_timeout: float = 5.0,
     ) -> None:
         config = {
             "expiry": expiry,
@@ -101,9 +114,11 @@ class RedisChannelLayer(BaseChannelLayer):
         self.prefix = prefix
         self.reconnect_backoff = reconnect_backoff
         self.stats: RedisLayerStats = RedisLayerStats()
+        self._config = config
         self._connect_timeout = connect_timeout
         address, extra = resolve_url(url, hosts)
-        self._client = build_client(
+        build = functools.partial(
+            build_client,
             url=address,
             extra=extra,
             ssl=ssl,
@@ -114,15 +129,26 @@ class RedisChannelLayer(BaseChannelLayer):
             socket_timeout=socket_timeout,
             connect_timeout=connect_timeout,
         )
+        build()  # a bad configuration fails here, not at first use
+        self._new_link = functools.partial(
+            Link,
+            self,
+            command="PUBLISH",
+            socket_timeout=socket_timeout,
+            close_timeout=close_timeout,
+        )
+        self._build_client = build
+        self._close_timeout = close_timeout
         self._pid = secrets.token_hex(_PID_LENGTH // 2)
         self._origin = self._pid.encode()
+        # Published from another loop of this process: the home loop's reader delivers it.
+        self._away_origin = secrets.token_hex(_PID_LENGTH // 2).encode()
         self._process_key = f"{prefix}:p:{self._pid}".encode()
         self._group_prefix = f"{prefix}:g:".encode()
+        self._links: dict[asyncio.AbstractEventLoop, Link] = {}
+        self._links_lock = threading.Lock()
+        self._home: asyncio.AbstractEventLoop | None = None
         self._local = LocalChannels(self, **config)
-        self._publisher = Publisher(
-            self._client, self.stats, self._warn, limit=_OUTBOX_LIMIT, timeout=socket_timeout
-        )
-        self._queues = ListQueues(self, self._client, max(0.1, min(1.0, socket_timeout / 2)))
         self._members: dict[str, set[str]] = {}
         self._subscriber: Subscriber | None = None
         self._ready: asyncio.Event | None = None
@@ -151,6 +177,7 @@ class RedisChannelLayer(BaseChannelLayer):
 
         Raises:
             ValueError: The prefix makes the name invalid.
+            RuntimeError: The layer receives on another thread's running event loop.
         """
         self._check_open()
         await self._start()
@@ -174,15 +201,25 @@ class RedisChannelLayer(BaseChannelLayer):
         validate_message(message)
         self._check_open()
         head, bang, _ = channel.partition("!")
-        if bang and head.endswith(self._pid):
+        loop = asyncio.get_running_loop()
+        home = loop is self._home
+        if bang and home and head.endswith(self._pid):
             await self._local.send(channel, message)
             return
-        await self._start()
+        link = self._links.get(loop) or await self._link(loop)
         if not bang:
-            await self._queues.push(channel, message)
+            await link.queues.push(channel, message)
             return
+        if home:
+            await self._start()
+            if not self.connected:
+                self.stats.unavailable += 1
+                raise RedisUnavailable(
+                    f"{self!r} is disconnected from Redis (reconnecting); nothing was "
+                    f"published for channel {channel!r}."
+                )
         key = f"{self.prefix}:p:{head[-_PID_LENGTH:]}"
-        if not await self._publish(key, pack((channel, message)), channel):
+        if not await link.publisher.publish_and_wait(key, pack((channel, message))):
             self.stats.unroutable += 1
             self._warn(
                 "message for channel %r was lost: no process is subscribed for it (it exited, "
@@ -202,7 +239,7 @@ class RedisChannelLayer(BaseChannelLayer):
         """
         if self._waited and isinstance(channel, str):
             head, bang, _ = channel.partition("!")
-            if bang and head.endswith(self._pid):
+            if bang and head.endswith(self._pid) and asyncio.get_running_loop() is self._home:
                 return self._local.receive(channel)  # it validates the name
         return self._receive(channel)
 
@@ -213,7 +250,8 @@ class RedisChannelLayer(BaseChannelLayer):
         head, bang, _ = channel.partition("!")
         await self._start()
         if not bang:
-            return await self._queues.pop(channel)
+            link = await self._link(asyncio.get_running_loop())
+            return await link.queues.pop(channel)
         if head.endswith(self._pid):
             return await self._local.receive(channel)
         raise ValueError(
@@ -234,6 +272,7 @@ class RedisChannelLayer(BaseChannelLayer):
         validate_group_name(group)
         validate_channel_name(channel)
         self._check_open()
+        subscriber = await self._start()
         head, bang, _ = channel.partition("!")
         if not (bang and head.endswith(self._pid)):
             raise ValueError(
@@ -242,7 +281,6 @@ class RedisChannelLayer(BaseChannelLayer):
             )
         await self._local.group_add(group, channel)
         self._members.setdefault(group, set()).add(channel)
-        subscriber = await self._start()
         await subscriber.add(self._group_prefix + group.encode())
 
     async def group_discard(self, group: str, channel: str) -> None:
@@ -250,6 +288,7 @@ class RedisChannelLayer(BaseChannelLayer):
         validate_group_name(group)
         validate_channel_name(channel)
         self._check_open()
+        await self._start()
         await self._local.group_discard(group, channel)
         members = self._members.get(group)
         if members is None:
@@ -263,12 +302,18 @@ class RedisChannelLayer(BaseChannelLayer):
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Deliver to this process's members now and publish once for the other processes.
 
-        Returns once local members have the message and the PUBLISH is queued (it goes out
-        in the next pipelined batch). Never raises for delivery problems: full members drop
+        On the loop serving this process's connections it returns once local members have
+        the message and the PUBLISH is queued (it goes out in the next pipelined batch); on
+        any other loop it returns once Redis has the message. Never raises for delivery
+        problems: full members drop
         the message (``dropped_full``), and while Redis is unreachable only local members get
         it (``unavailable``); both are logged at most once per `drop_log_interval`.
 
+        Inside `chanx.layers.confirmed_sends()` it returns only once Redis has the message,
+        and raises `RedisUnavailable` if it could not be published.
+
         Raises:
+            RedisUnavailable: Confirmed sends only: Redis did not take the message.
             LayerClosed: The layer was closed.
             TypeError: The name or message has the wrong type, or cannot be serialised.
             ValueError: The name or message is malformed.
@@ -276,15 +321,36 @@ class RedisChannelLayer(BaseChannelLayer):
         validate_group_name(group)
         validate_message(message)
         self._check_open()
-        payload = self._origin + pack(message)
-        if group in self._members:
-            await self._local.group_send(group, message)
-        await self._start()
-        if not self.connected:
-            self.stats.unavailable += 1
-            self._warn("group_send to %r reached local members only: Redis is unreachable", group)
-            return
-        await self._publisher.publish(self._group_prefix + group.encode(), payload)
+        loop = asyncio.get_running_loop()
+        link = self._links.get(loop) or await self._link(loop)
+        key = self._group_prefix + group.encode()
+        if loop is not self._home:  # this process's members (if any) are served by Redis
+            payload = self._away_origin + pack(message)
+        else:
+            payload = self._origin + pack(message)
+            if group in self._members:
+                await self._local.group_send(group, message)
+            await self._start()
+            if not self.connected:
+                self.stats.unavailable += 1
+                if sends_confirmed():
+                    raise RedisUnavailable(
+                        f"{self!r} is disconnected from Redis (reconnecting); the message "
+                        f"for group {group!r} was not published."
+                    )
+                self._warn(
+                    "group_send to %r reached local members only: Redis is unreachable", group
+                )
+                return
+        if sends_confirmed():
+            await link.publisher.publish_and_wait(key, payload)
+        elif loop is self._home:
+            await link.publisher.publish(key, payload)
+        else:
+            # A loop that does not serve connections may end right after this call (a
+            # script's asyncio.run, async_to_sync): wait for Redis; failures are counted.
+            with contextlib.suppress(RedisUnavailable, LayerClosed):
+                await link.publisher.publish_and_wait(key, payload)
 
     async def flush(self) -> None:
         """Discard this process's queued messages and memberships, and every list channel."""
@@ -295,23 +361,38 @@ class RedisChannelLayer(BaseChannelLayer):
             for group in groups:
                 await self._subscriber.remove(self._group_prefix + group.encode())
         try:
-            await self._queues.flush()
+            link = await self._link(asyncio.get_running_loop())
+            await link.queues.flush()
         except (RedisError, OSError) as exc:
             raise RedisUnavailable(f"flush could not reach Redis: {exc}") from exc
 
     async def close(self) -> None:
-        """Stop the reader, fail pending receivers with `LayerClosed`, close connections."""
+        """Send what is queued (at most `close_timeout`), then stop and close everything.
+
+        Pending receivers get `LayerClosed`. Messages that could not be sent in time are
+        counted in ``stats.abandoned`` and logged.
+        """
         if self._closed:
             return
         self._closed = True
-        if self._subscriber is not None:
-            await self._subscriber.close()
-        await self._publisher.close()
-        await self._local.close()
-        try:
-            await self._client.aclose(close_connection_pool=True)
-        except (RedisError, OSError, RuntimeError):
-            logger.debug("closing the Redis client of %r failed", self, exc_info=True)
+        loop = asyncio.get_running_loop()
+        if self._home is loop:
+            if self._subscriber is not None:
+                await self._subscriber.close()
+            await self._local.close()
+        with self._links_lock:
+            links, self._links = self._links, {}
+        for link in links.values():
+            if link.loop is loop:
+                await link.close()
+            elif link.loop.is_running():  # another thread's loop: close it there
+                future = asyncio.run_coroutine_threadsafe(link.close(), link.loop)
+                try:
+                    async with asyncio.timeout(self._close_timeout + 1):
+                        await asyncio.wrap_future(future)
+                except (TimeoutError, RuntimeError):
+                    logger.debug("closing %r on its own loop timed out", self, exc_info=True)
+            # a link of a finished loop was closed when that loop shut down
         self._report_drops(None, None)
 
     async def drop_connection(self) -> None:
@@ -332,13 +413,44 @@ class RedisChannelLayer(BaseChannelLayer):
         if self._closed:
             raise LayerClosed(f"{self!r} is closed; get a fresh layer (get_channel_layer()).")
 
+    async def _link(self, loop: asyncio.AbstractEventLoop) -> Link:
+        """The connections of `loop`, opened on first use."""
+        link = self._links.get(loop)
+        if link is None:
+            link = await Link.open(lambda: self._new_link(loop, self._build_client()))
+            with self._links_lock:
+                for old in [old for old in self._links if old.is_closed()]:
+                    del self._links[old]  # closed with their loop
+                self._links[loop] = link
+        return link
+
+    def _move_home(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Make `loop` the one that receives; the previous one must have ended."""
+        old = self._home
+        if old is not None and old.is_running() and not old.is_closed():
+            raise RuntimeError(
+                f"{self!r} receives on the event loop of another thread: new_channel, receive "
+                "and group_add/discard work on one loop per layer (the one serving the "
+                "connections). send and group_send work from any loop."
+            )
+        if old is not None:  # that loop ended: its channels and their receivers are gone
+            self._local = LocalChannels(self, **self._config)
+            self._members = {}
+            self._subscriber = None
+            self._waited = False
+        self._home = loop
+
     async def _start(self) -> Subscriber:
         """Start the pub/sub reader; the first callers wait (bounded) until it is subscribed."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._home:
+            self._move_home(loop)
         subscriber = self._subscriber
         if subscriber is None:
+            link = await self._link(loop)
             self._ready = asyncio.Event()
             subscriber = self._subscriber = Subscriber(
-                self._client,
+                link.client,
                 self._on_message,
                 self._on_state,
                 self.stats,
@@ -363,17 +475,6 @@ class RedisChannelLayer(BaseChannelLayer):
             self._ready.set()
         else:
             self._ready.clear()
-
-    async def _publish(self, key: str, payload: bytes, channel: str) -> int:
-        """PUBLISH in order with group sends; return the receiver count, or raise
-        `RedisUnavailable` (counted)."""
-        if not self.connected:
-            self.stats.unavailable += 1
-            raise RedisUnavailable(
-                f"{self!r} is disconnected from Redis (reconnecting); nothing was published "
-                f"for channel {channel!r}."
-            )
-        return await self._publisher.publish_and_wait(key, payload)
 
     async def _on_message(self, key: bytes, data: bytes) -> None:
         """Deliver one pub/sub message to this process's channels."""
