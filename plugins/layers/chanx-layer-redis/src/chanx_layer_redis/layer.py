@@ -18,7 +18,6 @@ import functools
 import logging
 import math
 import secrets
-import threading
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,13 +30,12 @@ from chanx.layers.base import (
     validate_message,
 )
 from chanx.layers.confirm import sends_confirmed
-from chanx.layers.exceptions import ChannelFull, LayerClosed
-from chanx_layer_redis.codec import pack, unpack
+from chanx.layers.exceptions import LayerClosed
+from chanx_layer_redis.codec import pack
 from chanx_layer_redis.connection import HostSpec, build_client, resolve_url
-from chanx_layer_redis.link import Link
-from chanx_layer_redis.local import LocalChannels
+from chanx_layer_redis.home import Home
+from chanx_layer_redis.link import Link, Links
 from chanx_layer_redis.stats import RedisLayerStats, RedisUnavailable
-from chanx_layer_redis.subscriber import Subscriber
 
 if TYPE_CHECKING:
     import re
@@ -114,8 +112,6 @@ class RedisChannelLayer(BaseChannelLayer):
         self.prefix = prefix
         self.reconnect_backoff = reconnect_backoff
         self.stats: RedisLayerStats = RedisLayerStats()
-        self._config = config
-        self._connect_timeout = connect_timeout
         address, extra = resolve_url(url, hosts)
         build = functools.partial(
             build_client,
@@ -130,29 +126,23 @@ class RedisChannelLayer(BaseChannelLayer):
             connect_timeout=connect_timeout,
         )
         build()  # a bad configuration fails here, not at first use
-        self._new_link = functools.partial(
+        new_link = functools.partial(
             Link,
             self,
             command="PUBLISH",
             socket_timeout=socket_timeout,
             close_timeout=close_timeout,
         )
-        self._build_client = build
-        self._close_timeout = close_timeout
+        self._config = config
+        self.connect_timeout = connect_timeout
         self._pid = secrets.token_hex(_PID_LENGTH // 2)
-        self._origin = self._pid.encode()
+        self.origin = self._pid.encode()
         # Published from another loop of this process: the home loop's reader delivers it.
         self._away_origin = secrets.token_hex(_PID_LENGTH // 2).encode()
-        self._process_key = f"{prefix}:p:{self._pid}".encode()
-        self._group_prefix = f"{prefix}:g:".encode()
-        self._links: dict[asyncio.AbstractEventLoop, Link] = {}
-        self._links_lock = threading.Lock()
-        self._home: asyncio.AbstractEventLoop | None = None
-        self._local = LocalChannels(self, **config)
-        self._members: dict[str, set[str]] = {}
-        self._subscriber: Subscriber | None = None
-        self._ready: asyncio.Event | None = None
-        self._waited = False
+        self.process_key = f"{prefix}:p:{self._pid}".encode()
+        self.group_prefix = f"{prefix}:g:".encode()
+        self._links = Links(lambda loop: new_link(loop, build()), close_timeout)
+        self._home: Home | None = None
         self._closed = False
         self._next_warning = -math.inf
 
@@ -170,7 +160,7 @@ class RedisChannelLayer(BaseChannelLayer):
     @property
     def connected(self) -> bool:
         """Whether the pub/sub connection is up and subscribed."""
-        return self._subscriber is not None and self._subscriber.connected
+        return self._home is not None and self._home.connected
 
     async def new_channel(self, prefix: str = "specific.") -> str:
         """Return a new channel name of this process: ``<prefix><process-id>!<local-id>``.
@@ -202,22 +192,20 @@ class RedisChannelLayer(BaseChannelLayer):
         self._check_open()
         head, bang, _ = channel.partition("!")
         loop = asyncio.get_running_loop()
-        home = loop is self._home
-        if bang and home and head.endswith(self._pid):
-            await self._local.send(channel, message)
+        home = self._home if self._home is not None and self._home.loop is loop else None
+        if bang and home is not None and head.endswith(self._pid):
+            await home.local.send(channel, message)
             return
-        link = self._links.get(loop) or await self._link(loop)
+        link = self._links.get(loop) or await self._links.open(loop)
         if not bang:
             await link.queues.push(channel, message)
             return
-        if home:
-            await self._start()
-            if not self.connected:
-                self.stats.unavailable += 1
-                raise RedisUnavailable(
-                    f"{self!r} is disconnected from Redis (reconnecting); nothing was "
-                    f"published for channel {channel!r}."
-                )
+        if home is not None and not home.connected:
+            self.stats.unavailable += 1
+            raise RedisUnavailable(
+                f"{self!r} is disconnected from Redis (reconnecting); nothing was "
+                f"published for channel {channel!r}."
+            )
         key = f"{self.prefix}:p:{head[-_PID_LENGTH:]}"
         if not await link.publisher.publish_and_wait(key, pack((channel, message))):
             self.stats.unroutable += 1
@@ -237,10 +225,11 @@ class RedisChannelLayer(BaseChannelLayer):
             LayerClosed: The layer was closed before or while waiting.
             ValueError: The channel belongs to another process.
         """
-        if self._waited and isinstance(channel, str):
+        home = self._home
+        if home is not None and home.waited and isinstance(channel, str):
             head, bang, _ = channel.partition("!")
-            if bang and head.endswith(self._pid) and asyncio.get_running_loop() is self._home:
-                return self._local.receive(channel)  # it validates the name
+            if bang and head.endswith(self._pid) and asyncio.get_running_loop() is home.loop:
+                return home.local.receive(channel)  # it validates the name
         return self._receive(channel)
 
     async def _receive(self, channel: str) -> dict[str, Any]:
@@ -248,12 +237,12 @@ class RedisChannelLayer(BaseChannelLayer):
         validate_channel_name(channel)
         self._check_open()
         head, bang, _ = channel.partition("!")
-        await self._start()
+        home = await self._start()
         if not bang:
-            link = await self._link(asyncio.get_running_loop())
+            link = await self._links.open(home.loop)
             return await link.queues.pop(channel)
         if head.endswith(self._pid):
-            return await self._local.receive(channel)
+            return await home.local.receive(channel)
         raise ValueError(
             f"Channel {channel!r} belongs to another process's layer; a process can only "
             "receive on channels its own layer's new_channel() created."
@@ -272,32 +261,22 @@ class RedisChannelLayer(BaseChannelLayer):
         validate_group_name(group)
         validate_channel_name(channel)
         self._check_open()
-        subscriber = await self._start()
+        home = await self._start()
         head, bang, _ = channel.partition("!")
         if not (bang and head.endswith(self._pid)):
             raise ValueError(
                 f"RedisChannelLayer.group_add({group!r}, {channel!r}): only channels created by "
                 "this process's layer (new_channel) can join groups."
             )
-        await self._local.group_add(group, channel)
-        self._members.setdefault(group, set()).add(channel)
-        await subscriber.add(self._group_prefix + group.encode())
+        await home.join(group, channel)
 
     async def group_discard(self, group: str, channel: str) -> None:
         """Remove `channel` from `group`; unsubscribe when the process has no member left."""
         validate_group_name(group)
         validate_channel_name(channel)
         self._check_open()
-        await self._start()
-        await self._local.group_discard(group, channel)
-        members = self._members.get(group)
-        if members is None:
-            return
-        members.discard(channel)
-        if not members:
-            del self._members[group]
-            if self._subscriber is not None:
-                await self._subscriber.remove(self._group_prefix + group.encode())
+        home = await self._start()
+        await home.leave(group, channel)
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Deliver to this process's members now and publish once for the other processes.
@@ -305,9 +284,9 @@ class RedisChannelLayer(BaseChannelLayer):
         On the loop serving this process's connections it returns once local members have
         the message and the PUBLISH is queued (it goes out in the next pipelined batch); on
         any other loop it returns once Redis has the message. Never raises for delivery
-        problems: full members drop
-        the message (``dropped_full``), and while Redis is unreachable only local members get
-        it (``unavailable``); both are logged at most once per `drop_log_interval`.
+        problems: full members drop the message (``dropped_full``), and while Redis is
+        unreachable only local members get it (``unavailable``); both are logged at most once
+        per `drop_log_interval`.
 
         Inside `chanx.layers.confirmed_sends()` it returns only once Redis has the message,
         and raises `RedisUnavailable` if it could not be published.
@@ -322,46 +301,46 @@ class RedisChannelLayer(BaseChannelLayer):
         validate_message(message)
         self._check_open()
         loop = asyncio.get_running_loop()
-        link = self._links.get(loop) or await self._link(loop)
-        key = self._group_prefix + group.encode()
-        if loop is not self._home:  # this process's members (if any) are served by Redis
+        link = self._links.get(loop) or await self._links.open(loop)
+        key = self.group_prefix + group.encode()
+        home = self._home
+        if home is None or home.loop is not loop:
+            # Not the serving loop: this process's members (if any) are reached through
+            # Redis, and the loop may end right after this call (asyncio.run in a script,
+            # async_to_sync): wait for Redis. Failures are counted by the publisher.
             payload = self._away_origin + pack(message)
-        else:
-            payload = self._origin + pack(message)
-            if group in self._members:
-                await self._local.group_send(group, message)
-            await self._start()
-            if not self.connected:
-                self.stats.unavailable += 1
-                if sends_confirmed():
-                    raise RedisUnavailable(
-                        f"{self!r} is disconnected from Redis (reconnecting); the message "
-                        f"for group {group!r} was not published."
-                    )
-                self._warn(
-                    "group_send to %r reached local members only: Redis is unreachable", group
+            if sends_confirmed():
+                await link.publisher.publish_and_wait(key, payload)
+            else:
+                with contextlib.suppress(RedisUnavailable, LayerClosed):
+                    await link.publisher.publish_and_wait(key, payload)
+            return
+        payload = self.origin + pack(message)
+        if group in home.members:
+            await home.local.group_send(group, message)
+        await home.wait_ready()
+        if not home.connected:
+            self.stats.unavailable += 1
+            if sends_confirmed():
+                raise RedisUnavailable(
+                    f"{self!r} is disconnected from Redis (reconnecting); the message for "
+                    f"group {group!r} was not published."
                 )
-                return
+            self._warn("group_send to %r reached local members only: Redis is unreachable", group)
+            return
         if sends_confirmed():
             await link.publisher.publish_and_wait(key, payload)
-        elif loop is self._home:
-            await link.publisher.publish(key, payload)
         else:
-            # A loop that does not serve connections may end right after this call (a
-            # script's asyncio.run, async_to_sync): wait for Redis; failures are counted.
-            with contextlib.suppress(RedisUnavailable, LayerClosed):
-                await link.publisher.publish_and_wait(key, payload)
+            await link.publisher.publish(key, payload)
 
     async def flush(self) -> None:
         """Discard this process's queued messages and memberships, and every list channel."""
         self._check_open()
-        await self._local.flush()
-        groups, self._members = list(self._members), {}
-        if self._subscriber is not None:
-            for group in groups:
-                await self._subscriber.remove(self._group_prefix + group.encode())
+        loop = asyncio.get_running_loop()
+        if self._home is not None and self._home.loop is loop:
+            await self._home.flush()
         try:
-            link = await self._link(asyncio.get_running_loop())
+            link = await self._links.open(loop)
             await link.queues.flush()
         except (RedisError, OSError) as exc:
             raise RedisUnavailable(f"flush could not reach Redis: {exc}") from exc
@@ -376,36 +355,21 @@ class RedisChannelLayer(BaseChannelLayer):
             return
         self._closed = True
         loop = asyncio.get_running_loop()
-        if self._home is loop:
-            if self._subscriber is not None:
-                await self._subscriber.close()
-            await self._local.close()
-        with self._links_lock:
-            links, self._links = self._links, {}
-        for link in links.values():
-            if link.loop is loop:
-                await link.close()
-            elif link.loop.is_running():  # another thread's loop: close it there
-                future = asyncio.run_coroutine_threadsafe(link.close(), link.loop)
-                try:
-                    async with asyncio.timeout(self._close_timeout + 1):
-                        await asyncio.wrap_future(future)
-                except (TimeoutError, RuntimeError):
-                    logger.debug("closing %r on its own loop timed out", self, exc_info=True)
-            # a link of a finished loop was closed when that loop shut down
+        home, self._home = self._home, None
+        if home is not None and home.loop is loop:
+            await home.close()
+        await self._links.close()
         self._report_drops(None, None)
 
     async def drop_connection(self) -> None:
         """Break the pub/sub connection as a network failure would (tests, drills)."""
-        if self._subscriber is not None:
-            await self._subscriber.drop_connection()
+        if self._home is not None:
+            await self._home.subscriber.drop_connection()
 
     async def wait_connected(self, timeout: float) -> None:
         """Wait until the pub/sub connection is subscribed; `TimeoutError` after `timeout`."""
-        await self._start()
-        assert self._ready is not None
-        async with asyncio.timeout(timeout):
-            await self._ready.wait()
+        home = await self._start()
+        await home.wait_connected(timeout)
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -413,85 +377,22 @@ class RedisChannelLayer(BaseChannelLayer):
         if self._closed:
             raise LayerClosed(f"{self!r} is closed; get a fresh layer (get_channel_layer()).")
 
-    async def _link(self, loop: asyncio.AbstractEventLoop) -> Link:
-        """The connections of `loop`, opened on first use."""
-        link = self._links.get(loop)
-        if link is None:
-            link = await Link.open(lambda: self._new_link(loop, self._build_client()))
-            with self._links_lock:
-                for old in [old for old in self._links if old.is_closed()]:
-                    del self._links[old]  # closed with their loop
-                self._links[loop] = link
-        return link
-
-    def _move_home(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Make `loop` the one that receives; the previous one must have ended."""
-        old = self._home
-        if old is not None and old.is_running() and not old.is_closed():
-            raise RuntimeError(
-                f"{self!r} receives on the event loop of another thread: new_channel, receive "
-                "and group_add/discard work on one loop per layer (the one serving the "
-                "connections). send and group_send work from any loop."
-            )
-        if old is not None:  # that loop ended: its channels and their receivers are gone
-            self._local = LocalChannels(self, **self._config)
-            self._members = {}
-            self._subscriber = None
-            self._waited = False
-        self._home = loop
-
-    async def _start(self) -> Subscriber:
-        """Start the pub/sub reader; the first callers wait (bounded) until it is subscribed."""
+    async def _start(self) -> Home:
+        """The receiving side on the running loop, started on first use; the first callers
+        wait (at most `connect_timeout`) until it is subscribed."""
         loop = asyncio.get_running_loop()
-        if loop is not self._home:
-            self._move_home(loop)
-        subscriber = self._subscriber
-        if subscriber is None:
-            link = await self._link(loop)
-            self._ready = asyncio.Event()
-            subscriber = self._subscriber = Subscriber(
-                link.client,
-                self._on_message,
-                self._on_state,
-                self.stats,
-                backoff=self.reconnect_backoff,
-                confirm_timeout=self._connect_timeout,
-            )
-            subscriber.wanted.add(self._process_key)
-            subscriber.start()
-        if not self._waited:
-            assert self._ready is not None
-            try:
-                async with asyncio.timeout(self._connect_timeout):
-                    await self._ready.wait()
-            except TimeoutError:
-                pass
-            self._waited = True
-        return subscriber
-
-    def _on_state(self, up: bool) -> None:
-        assert self._ready is not None
-        if up:
-            self._ready.set()
-        else:
-            self._ready.clear()
-
-    async def _on_message(self, key: bytes, data: bytes) -> None:
-        """Deliver one pub/sub message to this process's channels."""
-        if key == self._process_key:
-            channel, message = unpack(data)
-            try:
-                await self._local.send(channel, message)
-            except ChannelFull:
-                self._log_drop(channel, None)
-            except (LayerClosed, TypeError, ValueError):
-                logger.debug("dropped a message for channel %r", channel, exc_info=True)
-            return
-        if data[:_PID_LENGTH] == self._origin:
-            return  # our own group_send: local members already have it
-        group = key[len(self._group_prefix) :].decode()
-        if group in self._members:
-            await self._local.group_send(group, unpack(data[_PID_LENGTH:]))
+        home = self._home
+        if home is None or home.loop is not loop:
+            if home is not None and home.loop.is_running() and not home.loop.is_closed():
+                raise RuntimeError(
+                    f"{self!r} receives on the event loop of another thread: new_channel, "
+                    "receive and group_add/discard work on one loop per layer (the one "
+                    "serving the connections). send and group_send work from any loop."
+                )
+            # First use, or that loop ended (its channels and receivers ended with it).
+            home = self._home = Home(self, await self._links.open(loop), self._config)
+        await home.wait_ready()
+        return home
 
     def _log_drop(self, channel: str, group: str | None) -> None:
         """Rate-limited drop log for a drop already counted."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
     from chanx_layer_redis.layer import RedisChannelLayer
 
-__all__ = ["Link"]
+__all__ = ["Link", "Links"]
 
 logger = logging.getLogger("chanx.layers.redis")
 
@@ -105,3 +106,52 @@ class Link:
         finally:
             with contextlib.suppress(Exception):
                 await self.close()
+
+
+class Links:
+    """A layer's links, one per event loop, opened on first use from any thread.
+
+    Args:
+        make: Builds a new `Link` for a loop (a fresh client each time).
+        close_timeout: Seconds to wait for a link on another thread's loop to close.
+    """
+
+    def __init__(
+        self, make: Callable[[asyncio.AbstractEventLoop], Link], close_timeout: float
+    ) -> None:
+        self._make = make
+        self._close_timeout = close_timeout
+        self._links: dict[asyncio.AbstractEventLoop, Link] = {}
+        self._lock = threading.Lock()
+
+    def get(self, loop: asyncio.AbstractEventLoop) -> Link | None:
+        """The link of `loop`, if it has one (the hot path: one dict lookup)."""
+        return self._links.get(loop)
+
+    async def open(self, loop: asyncio.AbstractEventLoop) -> Link:
+        """The link of the running loop `loop`, opened now if it has none."""
+        link = self._links.get(loop)
+        if link is None:
+            link = await Link.open(lambda: self._make(loop))
+            with self._lock:
+                for old in [old for old in self._links if old.is_closed()]:
+                    del self._links[old]  # closed with their loop
+                self._links[loop] = link
+        return link
+
+    async def close(self) -> None:
+        """Close every link: the running loop's here, other running loops' on their loop."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            links, self._links = list(self._links.values()), {}
+        for link in links:
+            if link.loop is loop:
+                await link.close()
+            elif link.loop.is_running():
+                future = asyncio.run_coroutine_threadsafe(link.close(), link.loop)
+                try:
+                    async with asyncio.timeout(self._close_timeout + 1):
+                        await asyncio.wrap_future(future)
+                except (TimeoutError, RuntimeError):
+                    logger.debug("closing a link on its own loop failed", exc_info=True)
+            # a link of a finished loop was closed when that loop shut down
