@@ -68,24 +68,45 @@ def free_port() -> int:
 
 
 class OwnRedis:
-    """A throwaway redis-server on a free loopback port that a test may stop and restart."""
+    """A throwaway redis-server on a free loopback port that a test may stop and restart.
 
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
+    Args:
+        workdir: Its working directory (nothing is saved there).
+        args: More redis-server options (``--replicaof``, ``--cluster-enabled``, TLS...).
+        ready: Whether the server answers; default: PING on the plain port.
+        port: Its port (default: a free one).
+        config: A config file to start from, read first (a Sentinel's, with its port in it).
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        args: list[str] | None = None,
+        ready: Callable[[OwnRedis], bool] | None = None,
+        port: int | None = None,
+        config: Path | None = None,
+    ) -> None:
+        self.port = port or free_port()
+        self._config = [str(config)] if config is not None else []
         self.url = f"redis://{REDIS_HOST}:{self.port}/0"
         self._workdir = workdir
+        self._args = args or []
+        self._ready = ready or (lambda server: ping(server.port, 0.2))
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         """Start the server and wait until it answers."""
-        options = ["--save", "", "--appendonly", "no", "--dir", str(self._workdir)]
+        self._workdir.mkdir(parents=True, exist_ok=True)
+        options = ["--port", str(self.port), "--bind", REDIS_HOST, "--dir", str(self._workdir)]
+        if not self._config:
+            options += ["--save", "", "--appendonly", "no"]
         self._process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", REDIS_HOST, *options],
+            [REDIS_SERVER, *self._config, *options, *self._args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
-        while not ping(self.port, 0.2):
+        while not self._ready(self):
             if self._process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"redis-server did not start on port {self.port}")
             time.sleep(0.02)
@@ -109,11 +130,20 @@ class OwnRedis:
             self._process = None
 
 
+def require_binary(path: str, why: str) -> None:
+    """Skip the test when `path` is missing, or fail it under CHANX_REQUIRE_REDIS=1."""
+    if os.path.exists(path):
+        return
+    message = f"{os.path.basename(path)} not found at {path}; {why}"
+    if os.environ.get("CHANX_REQUIRE_REDIS") == "1":
+        pytest.fail(f"CHANX_REQUIRE_REDIS=1 but {message}")
+    pytest.skip(message)
+
+
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
     """A private redis-server, always killed afterwards."""
-    if not os.path.exists(REDIS_SERVER):
-        pytest.skip("redis-server binary not found; the restart test starts its own server")
+    require_binary(REDIS_SERVER, "the restart tests start their own server")
     server = OwnRedis(tmp_path)
     server.start()
     try:

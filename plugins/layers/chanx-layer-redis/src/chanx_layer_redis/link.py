@@ -93,6 +93,9 @@ class Link:
         try:
             abandoned = await self.publisher.close(self._close_timeout)
             await self.client.aclose(close_connection_pool=True)
+            sentinels = getattr(self.client.connection_pool, "sentinel_manager", None)
+            if sentinels is not None:  # its own connections to the Sentinels
+                await sentinels.aclose()
         except (RedisError, OSError, RuntimeError):
             logger.debug("closing a Redis client failed", exc_info=True)
         finally:
