@@ -210,3 +210,96 @@ def uvicorn_servers(
 def servers() -> Callable[..., AbstractContextManager[list[Server]]]:
     """`uvicorn_servers(count, env, app=...)`: uvicorn processes of the test apps here."""
     return uvicorn_servers
+
+
+REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
+
+
+def free_bus_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is free and valid too."""
+    for _ in range(200):
+        port = free_port()
+        if port + 10000 > 65535:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind((REDIS_HOST, port + 10000))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port pair (port, port + 10000) on loopback")
+
+
+class LocalCluster:
+    """A Redis Cluster of three masters and three replicas on loopback ports.
+
+    Made with ``redis-cli --cluster create``; `stop` kills every node.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self.nodes: list[OwnRedis] = []
+        for n in range(6):
+            args = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+            args += ["--cluster-node-timeout", "1000"]
+            self.nodes.append(OwnRedis(workdir / f"node-{n}", args, port=free_bus_port()))
+
+    @property
+    def url(self) -> str:
+        return self.nodes[0].url
+
+    def start(self) -> None:
+        for node in self.nodes:
+            node.start()
+        addresses = [f"{REDIS_HOST}:{node.port}" for node in self.nodes]
+        subprocess.run(
+            [
+                REDIS_CLI,
+                "--cluster",
+                "create",
+                *addresses,
+                "--cluster-replicas",
+                "1",
+                "--cluster-yes",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        deadline = time.monotonic() + 30
+        while not all(self.state(node.port) == "ok" for node in self.nodes):
+            assert time.monotonic() < deadline, "the cluster did not reach cluster_state:ok"
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+    @staticmethod
+    def state(port: int) -> str:
+        """A node's ``cluster_state`` (``ok`` or ``fail``), or ``down``."""
+        try:
+            out = subprocess.run(
+                [REDIS_CLI, "-p", str(port), "cluster", "info"],
+                capture_output=True,
+                text=True,
+                timeout=5,
+            ).stdout
+        except subprocess.TimeoutExpired:
+            return "down"
+        for line in out.splitlines():
+            if line.startswith("cluster_state:"):
+                return line.split(":", 1)[1].strip()
+        return "down"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A six-node Redis Cluster for a test module, always stopped afterwards."""
+    require_binary(REDIS_SERVER, "the cluster tests start their own cluster")
+    require_binary(REDIS_CLI, "the cluster tests create their cluster with it")
+    made = LocalCluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        made.start()
+        yield made
+    finally:
+        made.stop()

@@ -1,6 +1,7 @@
 """The app the two-process test serves with uvicorn (configured by environment variables).
 
-``CHANX_TEST_REDIS_URL`` and ``CHANX_TEST_PREFIX`` select the Redis layer; run as
+``CHANX_TEST_REDIS_URL`` and ``CHANX_TEST_PREFIX`` select the Redis layer (a node of a Redis
+Cluster with ``CHANX_TEST_CLUSTER=1``); run as
 ``python -m uvicorn twoproc_app:app`` from this directory, or import it and call
 `send_poke` to send an event from a separate process. At graceful shutdown the app
 broadcasts ``goodbye`` events to the room and closes the layers at once: the events must
@@ -33,6 +34,7 @@ configure_layers(
                 "url": os.environ["CHANX_TEST_REDIS_URL"],
                 "prefix": os.environ["CHANX_TEST_PREFIX"],
                 "capacity": 1000,
+                "cluster": os.environ.get("CHANX_TEST_CLUSTER") == "1",
             },
         }
     }

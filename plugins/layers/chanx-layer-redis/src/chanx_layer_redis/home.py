@@ -11,9 +11,12 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from redis.asyncio import RedisCluster
+
 from chanx.layers.exceptions import ChannelFull, LayerClosed
 from chanx_layer_redis.codec import unpack
 from chanx_layer_redis.local import LocalChannels
+from chanx_layer_redis.sharded import ShardedSubscriber
 from chanx_layer_redis.subscriber import Subscriber
 
 if TYPE_CHECKING:
@@ -30,7 +33,8 @@ class Home:
 
     Args:
         layer: The owning layer (its names, counters, drop log and settings).
-        link: The connections of the serving loop; the reader takes one from its pool.
+        link: The connections of the serving loop; the reader takes one from its pool (on a
+            cluster, it opens one per master it needs).
         config: Capacity and expiry settings for the in-memory channels.
     """
 
@@ -46,14 +50,27 @@ class Home:
         self._group_prefix = layer.group_prefix
         self._origin = layer.origin
         self._origin_length = len(layer.origin)
-        self.subscriber = Subscriber(
-            link.client,
-            self._on_message,
-            self._on_state,
-            layer.stats,
-            backoff=layer.reconnect_backoff,
-            confirm_timeout=layer.connect_timeout,
-        )
+        client = link.client
+        self.subscriber: Subscriber | ShardedSubscriber
+        if isinstance(client, RedisCluster):
+            self.subscriber = ShardedSubscriber(
+                client,
+                layer.node_client,
+                self._on_message,
+                self._on_state,
+                layer.stats,
+                backoff=layer.reconnect_backoff,
+                confirm_timeout=layer.connect_timeout,
+            )
+        else:
+            self.subscriber = Subscriber(
+                client,
+                self._on_message,
+                self._on_state,
+                layer.stats,
+                backoff=layer.reconnect_backoff,
+                confirm_timeout=layer.connect_timeout,
+            )
         self.subscriber.wanted.add(self._process_key)
         self.subscriber.start()
 

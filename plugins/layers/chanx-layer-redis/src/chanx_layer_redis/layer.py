@@ -32,7 +32,7 @@ from chanx.layers.base import (
 from chanx.layers.confirm import sends_confirmed
 from chanx.layers.exceptions import LayerClosed
 from chanx_layer_redis.codec import pack
-from chanx_layer_redis.connection import HostSpec, build_client, resolve_url
+from chanx_layer_redis.connection import HostSpec, build_client, node_client, resolve_url
 from chanx_layer_redis.home import Home
 from chanx_layer_redis.link import Link, Links
 from chanx_layer_redis.stats import RedisLayerStats, RedisUnavailable
@@ -72,6 +72,8 @@ class RedisChannelLayer(BaseChannelLayer):
         reconnect_backoff: ``(first, most)`` seconds between reconnect attempts.
         close_timeout: Seconds `close` (and the end of an event loop that sent) may spend
             sending what is still queued; what is left is counted in ``stats.abandoned``.
+        cluster: `url` is a node of a Redis Cluster (7.0+): groups and process channels use
+            sharded pub/sub (``SPUBLISH``/``SSUBSCRIBE``), spread over the masters by slot.
 
     Receiving (`new_channel`, `receive`, `group_add`) happens on one event loop, the one
     serving the process's connections. `send` and `group_send` work from any loop and
@@ -99,6 +101,7 @@ class RedisChannelLayer(BaseChannelLayer):
         connect_timeout: float = 2.0,
         reconnect_backoff: tuple[float, float] = (0.05, 5.0),
         close_timeout: float = 5.0,
+        cluster: bool = False,
     ) -> None:
         config = {
             "expiry": expiry,
@@ -124,12 +127,21 @@ class RedisChannelLayer(BaseChannelLayer):
             max_connections=max_connections,
             socket_timeout=socket_timeout,
             connect_timeout=connect_timeout,
+            cluster=cluster,
         )
         build()  # a bad configuration fails here, not at first use
+        self.node_client = functools.partial(
+            node_client,
+            url=address,
+            extra=extra,
+            ssl=ssl,
+            socket_timeout=socket_timeout,
+            connect_timeout=connect_timeout,
+        )
         new_link = functools.partial(
             Link,
             self,
-            command="PUBLISH",
+            command="SPUBLISH" if cluster else "PUBLISH",
             socket_timeout=socket_timeout,
             close_timeout=close_timeout,
         )

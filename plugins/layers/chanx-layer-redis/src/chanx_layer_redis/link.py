@@ -17,14 +17,14 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
+from redis.asyncio import RedisCluster
 from redis.exceptions import RedisError
 
 from chanx_layer_redis.publisher import Publisher
 from chanx_layer_redis.queues import ListQueues
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
-
+    from chanx_layer_redis.connection import Client
     from chanx_layer_redis.layer import RedisChannelLayer
 
 __all__ = ["Link", "Links"]
@@ -50,7 +50,7 @@ class Link:
         self,
         layer: RedisChannelLayer,
         loop: asyncio.AbstractEventLoop,
-        client: Redis,
+        client: Client,
         *,
         command: str,
         socket_timeout: float,
@@ -92,10 +92,13 @@ class Link:
         abandoned = 0
         try:
             abandoned = await self.publisher.close(self._close_timeout)
-            await self.client.aclose(close_connection_pool=True)
-            sentinels = getattr(self.client.connection_pool, "sentinel_manager", None)
-            if sentinels is not None:  # its own connections to the Sentinels
-                await sentinels.aclose()
+            if isinstance(self.client, RedisCluster):
+                await self.client.aclose()
+            else:
+                await self.client.aclose(close_connection_pool=True)
+                sentinels = getattr(self.client.connection_pool, "sentinel_manager", None)
+                if sentinels is not None:  # its own connections to the Sentinels
+                    await sentinels.aclose()
         except (RedisError, OSError, RuntimeError):
             logger.debug("closing a Redis client failed", exc_info=True)
         finally:

@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from redis.asyncio import RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
@@ -30,7 +31,7 @@ from chanx.layers.exceptions import LayerClosed
 from chanx_layer_redis.stats import RedisLayerStats, RedisUnavailable
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    from chanx_layer_redis.connection import Client
 
 __all__ = ["Publisher"]
 
@@ -54,7 +55,7 @@ class Publisher:
 
     def __init__(
         self,
-        client: Redis,
+        client: Client,
         stats: RedisLayerStats,
         warn: Callable[..., None],
         *,
@@ -201,6 +202,8 @@ class Publisher:
             except (RedisConnectionError, OSError) as exc:
                 if isinstance(exc, TimeoutError):
                     raise
+                if isinstance(self._client, RedisCluster):  # perhaps a failover: re-read slots
+                    await self._client.nodes_manager.initialize()
                 # A pooled connection that a Redis restart (or failover) killed fails on its
                 # first use; the failed connection was dropped, so this one is fresh.
                 self._stats.retried += 1
