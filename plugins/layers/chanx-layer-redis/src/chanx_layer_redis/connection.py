@@ -44,8 +44,8 @@ def resolve_url(url: str | None, hosts: Sequence[HostSpec] | None) -> tuple[str,
         return url or DEFAULT_URL, {}
     if isinstance(hosts, str | Mapping) or len(hosts) != 1:
         raise ValueError(
-            "RedisChannelLayer hosts must be a list with exactly one entry (this layer does not "
-            f"shard; use Sentinel or one server per alias), got {hosts!r}."
+            "RedisChannelLayer hosts must be a list with exactly one entry (for a Redis Cluster, "
+            f"give one node as url= with cluster=True), got {hosts!r}."
         )
     host = hosts[0]
     if isinstance(host, str):

@@ -48,11 +48,11 @@ _PID_LENGTH = 12
 
 
 class RedisChannelLayer(BaseChannelLayer):
-    """A channel layer for several processes (and machines) that share one Redis server.
+    """A channel layer for several processes (and machines) that share Redis.
 
     Args:
-        url: Server URL, ``redis://[:password@]host:port/db`` or ``rediss://`` for TLS.
-            Default ``redis://127.0.0.1:6379/0``.
+        url: Server URL, ``redis://[:password@]host:port/db`` or ``rediss://`` for TLS (any
+            node of the cluster with `cluster`). Default ``redis://127.0.0.1:6379/0``.
         hosts: Alternative to `url` in channels_redis's shape: a one-entry list of a URL, a
             ``(host, port)`` pair or ``{"address": url, **connection_kwargs}``.
         prefix: Namespace of every Redis key and pub/sub channel. Pub/sub ignores the db
