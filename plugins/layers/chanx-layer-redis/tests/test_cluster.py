@@ -29,9 +29,16 @@ CAPACITY = 5000  # messages of the failover that arrive at once must not be drop
 
 
 def masters(cluster: LocalCluster) -> dict[int, tuple[int, int]]:
-    """Each master's port and the slot ranges it owns."""
-    with redis.Redis(REDIS_HOST, cluster.nodes[0].port, socket_timeout=2) as client:
-        slots = client.execute_command("CLUSTER SLOTS")
+    """Each master's port and the slot ranges it owns (asked of the first live node)."""
+    for node in cluster.nodes:
+        try:
+            with redis.Redis(REDIS_HOST, node.port, socket_timeout=2) as client:
+                slots = client.execute_command("CLUSTER SLOTS")
+            break
+        except redis.ConnectionError:
+            continue
+    else:
+        raise AssertionError("no node of the cluster answers")
     owners: dict[int, tuple[int, int]] = {}
     for entry in slots:
         start, end, master = entry[0], entry[1], entry[2]
