@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import websockets
 
@@ -102,6 +103,19 @@ async def test_every_event_from_a_process_that_exits_at_once_arrives(
     await clients[0].send('{"action": "say", "payload": "last"}')
     for ws in clients:  # nothing more (no duplicate) came before it
         assert (await next_frame(ws))["payload"] == "last"
+
+
+async def test_sync_twins_in_a_server_thread_beside_its_serving_loop_reach_both_servers(
+    room: tuple[list[Any], list[str]], running: list[Any]
+) -> None:
+    clients, _ = room
+    async with httpx.AsyncClient(timeout=30) as http:
+        reply = await http.get(f"http://127.0.0.1:{running[0].port}/poke?text=view&count=5")
+    assert reply.text == "sent"
+    for ws in clients:  # both servers' connections, in order
+        assert [(await next_frame(ws))["payload"] for _ in range(5)] == [
+            f"poke:view-{n}" for n in range(5)
+        ]
 
 
 async def test_an_event_broadcast_at_graceful_shutdown_reaches_the_other_process(

@@ -18,7 +18,9 @@ from contextlib import asynccontextmanager
 from typing import Any, ClassVar, Literal
 
 from starlette.applications import Starlette
-from starlette.routing import WebSocketRoute
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route, WebSocketRoute
 
 from chanx.core.decorators import event_handler, ws_handler
 from chanx.fast_channels.lifespan import shutdown
@@ -97,7 +99,19 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
     await shutdown(grace=1)
 
 
-app = Starlette(routes=[WebSocketRoute("/ws", Room.as_asgi())], lifespan=lifespan)
+def poke_room(request: Request) -> PlainTextResponse:
+    """A synchronous endpoint (Starlette runs it in a worker thread) that broadcasts ``text``
+    times ``count`` with the ``_sync`` twin, beside the loop serving the connections."""
+    text = request.query_params["text"]
+    for n in range(int(request.query_params.get("count", "1"))):
+        Room.broadcast_event_sync(Poke(payload=f"{text}-{n}"))
+    return PlainTextResponse("sent")
+
+
+app = Starlette(
+    routes=[WebSocketRoute("/ws", Room.as_asgi()), Route("/poke", poke_room)],
+    lifespan=lifespan,
+)
 
 
 async def send_poke(channel_name: str, text: str) -> None:
