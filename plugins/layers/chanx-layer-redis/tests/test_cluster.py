@@ -60,6 +60,25 @@ def shard_subscribers(port: int, channel: str) -> int:
     return int(reply[1])
 
 
+def move_slot(slot: int, source: int, target: int, masters_ports: list[int]) -> None:
+    """Reshard: hand `slot` (holding no keys) from master `source` to master `target`."""
+
+    def client(port: int) -> redis.Redis:
+        return redis.Redis(REDIS_HOST, port, socket_timeout=2)
+
+    with client(source) as src, client(target) as dst:
+        source_id, target_id = (
+            src.execute_command("CLUSTER MYID"),
+            dst.execute_command("CLUSTER MYID"),
+        )
+        dst.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+        src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+        assert src.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
+    for port in [target, source, *(p for p in masters_ports if p not in (source, target))]:
+        with client(port) as node:
+            node.execute_command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
+
+
 async def next_frame(ws: Any, timeout: float = 10) -> dict[str, str]:
     async with asyncio.timeout(timeout):
         frame: dict[str, str] = json.loads(await ws.recv())
@@ -98,6 +117,39 @@ async def test_two_uvicorn_processes_share_groups_through_sharded_pub_sub(
         finally:
             for ws in clients:
                 await ws.close()
+
+
+async def test_a_group_follows_its_slot_when_the_cluster_is_resharded(
+    cluster: LocalCluster, prefix: str
+) -> None:
+    config: dict[str, Any] = {"url": cluster.url, "prefix": prefix, "cluster": True, **FAST}
+    one, two = RedisChannelLayer(**config), RedisChannelLayer(**config)
+    try:
+        channel = await two.new_channel()
+        await two.group_add("moving", channel)
+        key = f"{prefix}:g:moving"
+        source = owner_port(cluster, key)
+        ports = sorted({port for _, port in masters(cluster).values()})
+        target = next(port for port in ports if port != source)
+        assert shard_subscribers(source, key) == 1
+        with confirmed_sends():
+            await one.group_send("moving", {"type": "m", "n": "before"})
+        async with asyncio.timeout(5):
+            assert (await two.receive(channel))["n"] == "before"
+
+        move_slot(key_slot(key.encode()), source, target, ports)
+        # Redis unsubscribes the channel on the old owner; the layer resubscribes on the new.
+        async with asyncio.timeout(10):
+            while shard_subscribers(target, key) != 1:  # noqa: ASYNC110 (Redis has no event)
+                await asyncio.sleep(0.05)
+        assert shard_subscribers(source, key) == 0
+        with confirmed_sends():  # the publisher follows the MOVED redirection
+            await one.group_send("moving", {"type": "m", "n": "after"})
+        async with asyncio.timeout(5):
+            assert (await two.receive(channel))["n"] == "after"
+    finally:
+        await one.close()
+        await two.close()
 
 
 async def test_a_master_failover_loses_only_what_was_sent_before_the_replica_took_over(
