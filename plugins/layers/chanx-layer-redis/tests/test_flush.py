@@ -13,7 +13,13 @@ import redis
 from chanx_layer_redis import RedisChannelLayer, RedisUnavailable
 from chanx_layer_redis.codec import unpack
 
-from chanx.layers import close_layers, configure_layers, confirmed_sends, reset_layers
+from chanx.layers import (
+    LayerClosed,
+    close_layers,
+    configure_layers,
+    confirmed_sends,
+    reset_layers,
+)
 
 pytestmark = pytest.mark.redis
 
@@ -148,6 +154,11 @@ async def test_a_group_send_from_another_threads_loop_reaches_this_process_membe
             assert await layer.receive(channel) == {"type": "from-a-thread"}
         with pytest.raises(RuntimeError, match="event loop of another thread"):
             await asyncio.to_thread(asyncio.run, layer.new_channel())
+        waiting = asyncio.create_task(layer.receive(channel))
+        await asyncio.to_thread(asyncio.run, layer.close())  # closes this loop's side too
+        async with asyncio.timeout(5):
+            with pytest.raises(LayerClosed):
+                await waiting
     finally:
         await layer.close()
 

@@ -370,6 +370,11 @@ class RedisChannelLayer(BaseChannelLayer):
         home, self._home = self._home, None
         if home is not None and home.loop is loop:
             await home.close()
+        elif home is not None and home.loop.is_running():  # another thread's serving loop
+            future = asyncio.run_coroutine_threadsafe(home.close(), home.loop)
+            with contextlib.suppress(TimeoutError, RuntimeError):
+                async with asyncio.timeout(self.connect_timeout + 1):
+                    await asyncio.wrap_future(future)
         await self._links.close()
         self._report_drops(None, None)
 
