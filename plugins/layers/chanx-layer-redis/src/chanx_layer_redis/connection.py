@@ -9,6 +9,7 @@ failure means), and every socket operation has a timeout, so no call can hang on
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
@@ -16,12 +17,56 @@ from redis.asyncio.connection import SSLConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-__all__ = ["DEFAULT_URL", "Client", "build_client", "node_client", "resolve_url"]
+__all__ = ["DEFAULT_URL", "Client", "ClientFactory", "build_client", "node_client", "resolve_url"]
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
 HostSpec = str | tuple[str, int] | Mapping[str, Any]
 Client = Redis | RedisCluster
+
+
+@dataclass(frozen=True, slots=True)
+class ClientFactory:
+    """A layer's connection settings: builds a client per event loop (`build`) and, on a
+    cluster, a client per master (`node`). See `build_client` for the fields."""
+
+    url: str
+    extra: Mapping[str, Any]
+    ssl: bool | Mapping[str, Any]
+    sentinels: Sequence[tuple[str, int]] | None
+    service_name: str | None
+    sentinel_kwargs: Mapping[str, Any] | None
+    max_connections: int
+    socket_timeout: float
+    connect_timeout: float
+    cluster: bool
+
+    def build(self) -> Client:
+        """A new client (one per event loop); raises `ValueError` for a bad configuration."""
+        return build_client(
+            url=self.url,
+            extra=self.extra,
+            ssl=self.ssl,
+            sentinels=self.sentinels,
+            service_name=self.service_name,
+            sentinel_kwargs=self.sentinel_kwargs,
+            max_connections=self.max_connections,
+            socket_timeout=self.socket_timeout,
+            connect_timeout=self.connect_timeout,
+            cluster=self.cluster,
+        )
+
+    def node(self, host: str, port: int) -> Redis:
+        """A client for one node of the cluster."""
+        return node_client(
+            host,
+            port,
+            url=self.url,
+            extra=self.extra,
+            ssl=self.ssl,
+            socket_timeout=self.socket_timeout,
+            connect_timeout=self.connect_timeout,
+        )
 
 
 def resolve_url(url: str | None, hosts: Sequence[HostSpec] | None) -> tuple[str, dict[str, Any]]:

@@ -8,6 +8,7 @@ receive-side call (`new_channel`, `receive`, `group_add`) and a new one if that 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +56,7 @@ class Home:
         if isinstance(client, RedisCluster):
             self.subscriber = ShardedSubscriber(
                 client,
-                layer.node_client,
+                layer.clients.node,
                 self._on_message,
                 self._on_state,
                 layer.stats,
@@ -122,6 +123,17 @@ class Home:
         """Stop the reader; pending receivers get `LayerClosed`."""
         await self.subscriber.close()
         await self.local.close()
+
+    async def close_from(self, loop: asyncio.AbstractEventLoop) -> None:
+        """`close`, called from `loop`: run it on the home loop if that is another thread's."""
+        if self.loop is loop:
+            await self.close()
+        elif self.loop.is_running():
+            future = asyncio.run_coroutine_threadsafe(self.close(), self.loop)
+            with contextlib.suppress(TimeoutError, RuntimeError):
+                async with asyncio.timeout(self._connect_timeout + 1):
+                    await asyncio.wrap_future(future)
+        # a home whose loop ended was stopped with it
 
     def _on_state(self, up: bool) -> None:
         if up:

@@ -32,7 +32,7 @@ from chanx.layers.base import (
 from chanx.layers.confirm import sends_confirmed
 from chanx.layers.exceptions import LayerClosed
 from chanx_layer_redis.codec import pack
-from chanx_layer_redis.connection import HostSpec, build_client, node_client, resolve_url
+from chanx_layer_redis.connection import ClientFactory, HostSpec, resolve_url
 from chanx_layer_redis.home import Home
 from chanx_layer_redis.link import Link, Links
 from chanx_layer_redis.stats import RedisLayerStats, RedisUnavailable
@@ -116,28 +116,11 @@ class RedisChannelLayer(BaseChannelLayer):
         self.reconnect_backoff = reconnect_backoff
         self.stats: RedisLayerStats = RedisLayerStats()
         address, extra = resolve_url(url, hosts)
-        build = functools.partial(
-            build_client,
-            url=address,
-            extra=extra,
-            ssl=ssl,
-            sentinels=sentinels,
-            service_name=service_name,
-            sentinel_kwargs=sentinel_kwargs,
-            max_connections=max_connections,
-            socket_timeout=socket_timeout,
-            connect_timeout=connect_timeout,
-            cluster=cluster,
-        )
-        build()  # a bad configuration fails here, not at first use
-        self.node_client = functools.partial(
-            node_client,
-            url=address,
-            extra=extra,
-            ssl=ssl,
-            socket_timeout=socket_timeout,
-            connect_timeout=connect_timeout,
-        )
+        self.clients = ClientFactory(
+            address, extra, ssl, sentinels, service_name, sentinel_kwargs, max_connections,
+            socket_timeout, connect_timeout, cluster,
+        )  # fmt: skip
+        self.clients.build()  # a bad configuration fails here, not at first use
         new_link = functools.partial(
             Link,
             self,
@@ -153,7 +136,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self._away_origin = secrets.token_hex(_PID_LENGTH // 2).encode()
         self.process_key = f"{prefix}:p:{self._pid}".encode()
         self.group_prefix = f"{prefix}:g:".encode()
-        self._links = Links(lambda loop: new_link(loop, build()), close_timeout)
+        self._links = Links(lambda loop: new_link(loop, self.clients.build()), close_timeout)
         self._home: Home | None = None
         self._closed = False
         self._next_warning = -math.inf
@@ -368,13 +351,8 @@ class RedisChannelLayer(BaseChannelLayer):
         self._closed = True
         loop = asyncio.get_running_loop()
         home, self._home = self._home, None
-        if home is not None and home.loop is loop:
-            await home.close()
-        elif home is not None and home.loop.is_running():  # another thread's serving loop
-            future = asyncio.run_coroutine_threadsafe(home.close(), home.loop)
-            with contextlib.suppress(TimeoutError, RuntimeError):
-                async with asyncio.timeout(self.connect_timeout + 1):
-                    await asyncio.wrap_future(future)
+        if home is not None:
+            await home.close_from(loop)
         await self._links.close()
         self._report_drops(None, None)
 
