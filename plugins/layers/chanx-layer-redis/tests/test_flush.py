@@ -92,12 +92,28 @@ async def test_close_gives_up_after_close_timeout_and_counts_what_it_could_not_s
         for n in range(5):
             await layer.group_send("room", {"type": "m", "n": n})
         started = time.monotonic()
-        assert await close_layers() == 5
+        assert await close_layers() == 5  # the writer was stuck on the frozen server
         assert time.monotonic() - started < 2
         assert layer.stats.abandoned == 5
     finally:
         own_redis.resume()
         reset_layers()
+
+
+async def test_publisher_close_returns_what_it_abandoned(own_redis: Any, prefix: str) -> None:
+    layer = RedisChannelLayer(url=own_redis.url, prefix=prefix, close_timeout=0.3, **FAST)  # type: ignore[arg-type]
+    await layer.new_channel()
+    link = await layer._links.open(asyncio.get_running_loop())
+    with confirmed_sends():
+        await layer.group_send("room", {"type": "warm-up"})
+    own_redis.pause()
+    try:
+        for n in range(3):
+            await layer.group_send("room", {"type": "m", "n": n})
+        assert await link.close() == 3
+    finally:
+        own_redis.resume()
+        await layer.close()
 
 
 def test_a_group_send_from_a_short_lived_loop_is_out_before_the_loop_ends(

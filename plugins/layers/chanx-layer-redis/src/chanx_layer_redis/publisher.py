@@ -114,6 +114,7 @@ class Publisher:
             are counted in ``stats.abandoned`` and their waiting senders get `LayerClosed`.
         """
         self._closing = True
+        before = self._stats.abandoned
         task, self._task = self._task, None
         if task is not None and not task.done():
             self._wakeup.set()  # the writer sends what is queued, then ends
@@ -128,7 +129,8 @@ class Publisher:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._drain()
-        return self._abandon()
+        self._abandon()  # the writer may have counted some itself when it was cancelled
+        return self._stats.abandoned - before
 
     def _abandon(self) -> int:
         """Count and fail whatever is still queued or in flight."""
