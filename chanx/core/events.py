@@ -75,13 +75,21 @@ class EventSender(Generic[EventT]):
 
     @classmethod
     def send_event_sync(cls, event: EventT, channel_name: str) -> None:
-        """`send_event` for synchronous code (views, task functions, commands)."""
-        cls._run_sync(lambda: cls.send_event(event, channel_name))
+        """`send_event` for synchronous code (views, task functions, commands).
+
+        Returns once the layer's broker has the event (see `chanx.layers.confirmed_sends`),
+        so the caller may exit right afterwards; raises the layer's error if it could not.
+        """
+        cls._run_sync(lambda: _confirmed(cls.send_event(event, channel_name)))
 
     @classmethod
     def broadcast_event_sync(cls, event: EventT, groups: Iterable[str] | str | None = None) -> None:
-        """`broadcast_event` for synchronous code (views, task functions, commands)."""
-        cls._run_sync(lambda: cls.broadcast_event(event, groups))
+        """`broadcast_event` for synchronous code (views, task functions, commands).
+
+        Returns once the layer's broker has the event for every group, or raises the layer's
+        error (for example `RedisUnavailable`) if it could not be sent.
+        """
+        cls._run_sync(lambda: _confirmed(cls.broadcast_event(event, groups)))
 
     @classmethod
     def _run_sync(cls, make: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -118,6 +126,14 @@ class EventSender(Generic[EventT]):
                 f"has no channel layer to send events through."
             )
         return layer
+
+
+async def _confirmed(send: Coroutine[Any, Any, None]) -> None:
+    """Await `send` with confirmed layer sends (a sync caller may end its loop right after)."""
+    from chanx.layers.confirm import confirmed_sends
+
+    with confirmed_sends():
+        await send
 
 
 def dump_event(event: BaseMessage) -> dict[str, Any]:
