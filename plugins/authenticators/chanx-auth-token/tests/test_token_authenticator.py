@@ -156,8 +156,22 @@ async def test_a_disabled_source_is_not_read() -> None:
             "missing claim 'exp'",
         ),
         ("garbage", "invalid token"),
+        (good(exp=10**400), "invalid token"),
+        (good(exp=float("inf")), "invalid token"),
+        (good(iat=10**400), "invalid token"),
     ],
-    ids=["audience", "issuer", "signature", "expired", "unknown-kid", "no-exp", "malformed"],
+    ids=[
+        "audience",
+        "issuer",
+        "signature",
+        "expired",
+        "unknown-kid",
+        "no-exp",
+        "malformed",
+        "huge-exp",
+        "infinite-exp",
+        "huge-iat",
+    ],
 )
 async def test_invalid_tokens_close_with_4401_and_a_short_reason(token: str, reason: str) -> None:
     client = WebsocketCommunicator(app(), f"/ws?token={token}")
