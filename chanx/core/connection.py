@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -31,6 +32,7 @@ __all__ = ["Connection", "ConnectionState"]
 logger = logging.getLogger("chanx.consumer")
 
 Message = MutableMapping[str, Any]
+_ids = itertools.count(1)
 Send = Callable[[Message], Awaitable[None]]
 
 
@@ -57,6 +59,7 @@ class Connection:
         "aborted",
         "consumer",
         "frames",
+        "id",
         "send_since",
         "state",
         "task",
@@ -66,6 +69,8 @@ class Connection:
     def __init__(self, send: Send, consumer: Any = None) -> None:
         self._send = send
         self.consumer = consumer
+        self.id = next(_ids)
+        """A number naming this connection in log records (unique within the process)."""
         self.state = ConnectionState.CONNECTING
         self.send_since = 0.0
         """When the send in progress started (`time.monotonic()`); 0.0 when none is."""

@@ -21,6 +21,7 @@ from pydantic import create_model
 from chanx.core.close_codes import CloseCode
 from chanx.core.connection import Connection
 from chanx.core.limits import Limits, acquire_user_slot
+from chanx.core.process import state
 from chanx.layers.exceptions import LayerNotConfigured
 from chanx.messages.base import BaseMessage
 from chanx.messages.outgoing import AuthenticationMessage, AuthenticationPayload
@@ -113,19 +114,38 @@ async def _join_groups(consumer: BaseConsumer[Any]) -> None:
     try:
         layer = consumer.get_channel_layer()
     except LayerNotConfigured as missing:
-        logger.warning(
-            "%s runs without a channel layer: %s Broadcasts and events fail until it is "
-            "configured.",
-            type(consumer).__qualname__,
-            missing,
-        )
+        _missing_layer(consumer, str(missing))
         return
     if layer is None:
+        alias = type(consumer).channel_layer_alias
+        if alias is not None:  # Django Channels answers None for an alias it does not know
+            _missing_layer(
+                consumer,
+                f"no channel layer is configured under the alias {alias!r}; add it to "
+                f"CHANNEL_LAYERS (Django) or configure_layers(), or set channel_layer_alias "
+                f"= None.",
+            )
         return
     consumer.channel_layer = layer
     consumer.channel_name = await layer.new_channel()
     for group in consumer.groups:
         await layer.group_add(group, consumer.channel_name)
+
+
+def _missing_layer(consumer: BaseConsumer[Any], problem: str) -> None:
+    """Say once per class that a consumer which needs a layer runs without one."""
+    plan = consumer._plan
+    if not (consumer.groups or plan.event_routes) or plan.consumer in state.missing_layers:
+        return
+    state.missing_layers.add(plan.consumer)
+    logger.error(
+        "%s runs without a channel layer: %s It joins no groups (%s), and broadcasts and "
+        "events fail until the layer is configured.",
+        type(consumer).__qualname__,
+        problem,
+        ", ".join(consumer.groups) or "none",
+        extra={"consumer": plan.consumer, "connection_id": consumer.connection.id},
+    )
 
 
 def _subprotocol(consumer: BaseConsumer[Any]) -> str | None:
