@@ -33,6 +33,7 @@ from chanx.core.consumer import RUNTIME_SETTINGS
 from chanx.core.frames import FrameRunner
 from chanx.core.handshake import open_connection, refuse
 from chanx.core.limits import Limits, admit_origin, release_user_slot, resolve_limits
+from chanx.core.transport import release_if_stuck
 from chanx.core.watchdog import unwatch, watch
 from chanx.layers.exceptions import LayerClosed
 
@@ -100,6 +101,8 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
                 await frames.finish(limits.shutdown_grace)
             await frames.cancel()
             connection.frames = None
+        if code == CloseCode.SERVICE_RESTART:  # a client that does not read holds shutdown
+            release_if_stuck(connection)
         if layer_task is not None:
             layer_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

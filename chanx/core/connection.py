@@ -59,6 +59,7 @@ class Connection:
         "aborted",
         "consumer",
         "frames",
+        "gate",
         "id",
         "send_since",
         "state",
@@ -78,6 +79,8 @@ class Connection:
         """The close code of an abort (`abort()`), else None."""
         self.task: asyncio.Task[Any] | None = None
         """The task serving the connection (cancelled by `abort()`)."""
+        self.gate: asyncio.Event | None = None
+        """Sends wait while it is clear (set on servers that never block a send: daphne)."""
         self.frames: Any = None
         """The connection's client-frame runner, while it reads frames."""
         self.user_slot: Any = None
@@ -117,6 +120,11 @@ class Connection:
             return
         self.send_since = time.monotonic()
         try:
+            gate = self.gate
+            if gate is not None and not gate.is_set():
+                await gate.wait()
+                if not self.open:  # closed while it waited
+                    return
             if type(frame) is str:
                 await self._send({"type": "websocket.send", "text": frame})
             else:

@@ -32,9 +32,6 @@ __all__ = [
 ]
 
 
-_FORBIDDEN_BODY = b"Forbidden: this origin may not open WebSocket connections here.\n"
-
-
 class ConnectionLimits:
     """Security settings a consumer class may override (None: use `chanx.conf.settings`).
 
@@ -152,8 +149,7 @@ def _allow_missing(consumer: Any, authenticator: Any) -> bool:
 async def admit_origin(consumer: Any, connection: Connection, authenticator: Any) -> bool:
     """Check the handshake's `Origin`; refuse it before accept when not allowed.
 
-    A refusal is a real HTTP 403 when the server supports the ASGI `websocket.http.response`
-    extension (uvicorn, hypercorn), else a close before accept (which servers answer with 403).
+    A refusal is a close before accept, which the server answers with HTTP 403.
     """
     scope = consumer.scope
     entries = value_for(consumer, "allowed_origins")
@@ -179,10 +175,10 @@ async def admit_origin(consumer: Any, connection: Connection, authenticator: Any
         consumer=type(consumer).__qualname__,
         connection_id=connection.id,
     )
-    if "websocket.http.response" in (scope.get("extensions") or {}):
-        await connection.refuse_http(403, _FORBIDDEN_BODY)
-    else:
-        await connection.close(CloseCode.POLICY_VIOLATION)
+    # A close before accept, which every server answers with HTTP 403 and logs quietly;
+    # uvicorn logs "ASGI callable returned without completing handshake" at ERROR after a
+    # `websocket.http.response` refusal, which would let anyone fill the logs.
+    await connection.close(CloseCode.POLICY_VIOLATION)
     return False
 
 

@@ -5,7 +5,8 @@ the transport's write buffer is over its high-water mark). Wrapping every send i
 would cost time on every frame, so `Connection.send` only stamps `send_since` before it
 awaits the transport and clears it after. One task per event loop wakes up a few times a
 second and aborts (`Connection.abort`) every connection whose send has been blocked longer
-than its `send_timeout`; the serving loop takes that cancellation back, cleans up (leaves
+than its `send_timeout`, and aborts the server's transport (`chanx.core.transport`) so the
+socket is released at once; the serving loop takes that cancellation back, cleans up (leaves
 its groups) and returns.
 """
 
@@ -18,6 +19,7 @@ import time
 from chanx.core.close_codes import CloseCode
 from chanx.core.connection import Connection
 from chanx.core.process import state
+from chanx.core.transport import release, watch_buffer
 
 __all__ = ["Watchdog", "live_connections", "stop_watchdog", "unwatch", "watch"]
 
@@ -67,6 +69,7 @@ def watch(connection: Connection, send_timeout: float) -> None:
     """Register `connection` with this loop's watchdog."""
     dog = _current()
     dog.live[connection] = send_timeout
+    watch_buffer(connection)
     dog.tick = max(_MIN_TICK, min(dog.tick, _MAX_TICK, send_timeout / 4))
     if dog.task is None:
         dog.task = asyncio.get_running_loop().create_task(dog.run(), name="chanx-watchdog")
@@ -90,6 +93,7 @@ def live_connections() -> list[Connection]:
 
 def _abort_slow(connection: Connection, stalled: float) -> None:
     if connection.abort(CloseCode.SLOW_CONSUMER):
+        release(connection)  # the server would wait for the unread bytes to drain, forever
         state.slow_consumer_closes += 1
         state.slow_warnings.warning(
             "aborted a slow consumer: %s did not read for %.1f s (%d so far)",
