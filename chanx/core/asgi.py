@@ -78,7 +78,7 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
         if not opened:
             code = await _drain_until_disconnect(receive)
             return
-        watch(connection, limits.send_timeout)
+        watch(connection, limits.send_timeout, limits.shutdown_grace)
         frames = connection.frames = FrameRunner(
             consumer._serve_client_frame, limits.max_pending_frames, contextvars.copy_context()
         )

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 
 from chanx.core.close_codes import CloseCode
 from chanx.core.connection import Connection
 from chanx.core.process import state
-from chanx.core.transport import release, watch_buffer
+from chanx.core.transport import locate, release, watch_buffer
 
 __all__ = ["Watchdog", "live_connections", "stop_watchdog", "unwatch", "watch"]
+
+logger = logging.getLogger("chanx.consumer")
 
 _MAX_TICK = 0.5
 _MIN_TICK = 0.02
@@ -30,11 +33,13 @@ _MIN_TICK = 0.02
 class Watchdog:
     """One event loop's live connections and the task that watches their sends."""
 
-    __slots__ = ("__weakref__", "live", "task", "tick")
+    __slots__ = ("__weakref__", "closing", "live", "task", "tick")
 
     def __init__(self) -> None:
-        self.live: dict[Connection, float] = {}
-        """Each live connection and its `send_timeout`."""
+        self.live: dict[Connection, tuple[float, float]] = {}
+        """Each live connection and its `send_timeout` and `shutdown_grace`."""
+        self.closing: dict[Connection, float] = {}
+        """Blocked connections whose transport the server is closing, and since when."""
         self.task: asyncio.Task[None] | None = None
         self.tick = _MAX_TICK
 
@@ -43,12 +48,33 @@ class Watchdog:
             while self.live:
                 await asyncio.sleep(self.tick)
                 now = time.monotonic()
-                for connection, timeout in list(self.live.items()):
+                for connection, (timeout, grace) in list(self.live.items()):
                     since = connection.send_since
-                    if since and now - since > timeout:
+                    if not since:
+                        continue
+                    if now - since > timeout:
                         _abort_slow(connection, now - since)
+                    elif now - since > self.tick:
+                        self._check_closing(connection, now, grace)
         finally:
             self.task = None
+
+    def _check_closing(self, connection: Connection, now: float, grace: float) -> None:
+        """A send blocked while the server closes the transport (shutdown) gets `grace`."""
+        noticed = self.closing.get(connection)
+        if noticed is None:
+            found = locate(connection)
+            if found is not None and found.closing():
+                self.closing[connection] = now
+        elif now - noticed > grace and connection.abort(CloseCode.SERVICE_RESTART):
+            release(connection)
+            logger.info(
+                "connection %s (%s): the server is closing it and its client has not read "
+                "for %.1f s; released",
+                connection.id,
+                type(connection.consumer).__qualname__,
+                now - noticed,
+            )
 
     def stop(self) -> None:
         """Cancel the watching task."""
@@ -65,10 +91,10 @@ def _current() -> Watchdog:
     return dog
 
 
-def watch(connection: Connection, send_timeout: float) -> None:
+def watch(connection: Connection, send_timeout: float, shutdown_grace: float = 5.0) -> None:
     """Register `connection` with this loop's watchdog."""
     dog = _current()
-    dog.live[connection] = send_timeout
+    dog.live[connection] = (send_timeout, shutdown_grace)
     watch_buffer(connection)
     dog.tick = max(_MIN_TICK, min(dog.tick, _MAX_TICK, send_timeout / 4))
     if dog.task is None:
@@ -80,6 +106,7 @@ def unwatch(connection: Connection) -> None:
     dog = state.watchdogs.get(asyncio.get_running_loop())
     if dog is not None:
         dog.live.pop(connection, None)
+        dog.closing.pop(connection, None)
         if not dog.live:
             dog.tick = _MAX_TICK
             dog.stop()
