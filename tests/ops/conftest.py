@@ -41,7 +41,10 @@ def free_port() -> int:
 class Server:
     """A server process started with `argv` in `apps/`; its output goes to `log_path`."""
 
-    def __init__(self, argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, argv: list[str], log_path: Path, env: dict[str, str] | None = None, kind: str = ""
+    ) -> None:
+        self.kind = kind
         self.port = free_port()
         self.argv = [a.replace("{port}", str(self.port)) for a in argv]
         self.log_path = log_path
@@ -117,12 +120,12 @@ class Server:
 def uvicorn(tmp_path: Path, ws: str, app: str = "star:app", **env: str) -> Server:
     """uvicorn with its default logging, `--ws ws`, serving `app`."""
     argv = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", "{port}"]
-    return Server([*argv, "--ws", ws, app], tmp_path / f"uvicorn-{ws}.log", env)
+    return Server([*argv, "--ws", ws, app], tmp_path / f"uvicorn-{ws}.log", env, "uvicorn")
 
 
 def daphne(tmp_path: Path, app: str = "opsite.asgi:application", **env: str) -> Server:
     argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", app]
-    return Server(argv, tmp_path / "daphne.log", env)
+    return Server(argv, tmp_path / "daphne.log", env, "daphne")
 
 
 @pytest.fixture
