@@ -9,6 +9,7 @@ must exit in time, and the late reply must be dropped without an ERROR or a trac
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from pathlib import Path
 
@@ -70,3 +71,32 @@ async def test_daphne_sigterm_drops_clients_at_once(tmp_path: Path, servers: lis
                 await ws.recv()
     assert took < 3  # the 3 s handler was not waited for
     assert closed.value.rcvd is None  # no close frame: the browser sees 1006
+
+
+@pytest.mark.parametrize("ws", UVICORN_WS)
+async def test_a_reply_after_uvicorn_closed_the_socket_is_dropped_quietly(
+    tmp_path: Path, servers: list[Server], ws: str
+) -> None:
+    config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "loggers": {"chanx": {"level": "DEBUG"}},
+        "root": {"handlers": ["stderr"], "level": "INFO"},
+    }
+    (tmp_path / "logging.json").write_text(json.dumps(config))
+    server = uvicorn(tmp_path, ws, OPS_SHUTDOWN_GRACE="3")
+    server.argv[-1:-1] = ["--log-config", str(tmp_path / "logging.json")]
+    servers.append(server.start())
+    client = await websockets.connect(server.url("/ws/open"), open_timeout=10)
+    try:
+        await client.send('{"action": "hold", "payload": 0.8}')
+        await asyncio.sleep(0.1)
+        took = await asyncio.to_thread(server.terminate, 20)
+    finally:
+        await client.close()
+    log = server.log()
+    assert took < 3, log  # the handler finished within the grace: no need to wait it out
+    assert "INFO ops: hold of 0.8 s finished" in log  # the reply was produced in the grace
+    assert "Traceback" not in log and "ERROR" not in log, log  # and dropped, even at DEBUG

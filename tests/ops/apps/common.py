@@ -4,6 +4,7 @@ real uvicorn and daphne processes (settings come from environment variables)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from typing import Any, ClassVar, Literal
 
@@ -71,6 +72,7 @@ def consumers(base: type[Any]) -> dict[str, type[Any]]:
         @ws_handler
         async def handle_hold(self, message: Hold) -> Pong:
             await asyncio.sleep(message.payload)
+            logging.getLogger("ops").info("hold of %s s finished", message.payload)
             return Pong(payload="held")
 
     class Room(Open):
