@@ -36,8 +36,14 @@ class Stderr:
 def stderr(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stderr]:
     """A fresh fallback; the test calls `stderr.bare()` first."""
     for name in ("chanx", "chanx.consumer", "chanx.security"):
-        logger = logging.getLogger(name)
-        monkeypatch.setattr(logger, "handlers", list(logger.handlers))
+        logger = logging.getLogger(name)  # as a fresh process has them
+        kept = [h for h in logger.handlers if type(h) is logging.NullHandler]
+        monkeypatch.setattr(logger, "handlers", kept)
+        monkeypatch.setattr(logger, "disabled", False)
+        monkeypatch.setattr(logger, "propagate", True)
+        monkeypatch.setattr(logger, "level", logging.NOTSET)
+    monkeypatch.setattr(logging.root, "level", logging.WARNING)
+    logging.root.manager._clear_cache()
     monkeypatch.setattr(logsetup, "_fallback", None)
     monkeypatch.setattr(logsetup, "_removed", False)
     saved = logging.root.handlers
