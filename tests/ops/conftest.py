@@ -48,8 +48,12 @@ class Server:
         self.port = free_port()
         self.argv = [a.replace("{port}", str(self.port)) for a in argv]
         self.log_path = log_path
+        inherited = {  # not what earlier tests in this process set up for themselves
+            k: v for k, v in os.environ.items() if not k.startswith(("CHANX_", "OPS_", "DJANGO_"))
+        }
         self.env = {
-            **os.environ,
+            **inherited,
+            "DJANGO_SETTINGS_MODULE": "opsite.settings",
             "PYTHONPATH": os.pathsep.join([str(APPS), str(ROOT)]),
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
@@ -117,10 +121,13 @@ class Server:
         return int(psutil.Process(self.pid).memory_info().rss)
 
 
-def uvicorn(tmp_path: Path, ws: str, app: str = "star:app", **env: str) -> Server:
-    """uvicorn with its default logging, `--ws ws`, serving `app`."""
+def uvicorn(
+    tmp_path: Path, ws: str, app: str = "star:app", loop: str = "auto", **env: str
+) -> Server:
+    """uvicorn with its own default logging, `--ws ws`, `--loop loop`, serving `app`."""
     argv = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", "{port}"]
-    return Server([*argv, "--ws", ws, app], tmp_path / f"uvicorn-{ws}.log", env, "uvicorn")
+    argv += ["--ws", ws, "--loop", loop, app]
+    return Server(argv, tmp_path / f"uvicorn-{ws}-{loop}.log", env, "uvicorn")
 
 
 def daphne(tmp_path: Path, app: str = "opsite.asgi:application", **env: str) -> Server:

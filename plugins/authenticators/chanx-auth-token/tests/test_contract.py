@@ -38,11 +38,13 @@ class RoomTokenAuthenticator(TokenAuthenticator):
         return {"name": claims["sub"]}
 
 
+DAY = 86400.0  # made at import: they must outlive a long test run
+
 TOKENS = {
-    "accepted": ("1", make_token("ann", SECRET)),
+    "accepted": ("1", make_token("ann", SECRET, lifetime=DAY)),
     "unauthenticated": ("1", ""),
-    "forbidden": ("1", make_token("mallory", SECRET)),
-    "not_found": ("404", make_token("ann", SECRET)),
+    "forbidden": ("1", make_token("mallory", SECRET, lifetime=DAY)),
+    "not_found": ("404", make_token("ann", SECRET, lifetime=DAY)),
     "malformed": ("1", "not-a.jwt"),
 }
 
