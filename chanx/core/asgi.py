@@ -97,7 +97,8 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
         connection.mark_closed()
         release_user_slot(connection)
         if frames is not None:
-            if code == CloseCode.SERVICE_RESTART:  # the server is shutting down
+            restart = code == CloseCode.SERVICE_RESTART  # the server is shutting down
+            if restart and connection.aborted is None:  # an abort comes after the grace
                 await frames.finish(limits.shutdown_grace)
             await frames.cancel()
             connection.frames = None

@@ -32,8 +32,9 @@ __all__ = ["Connection", "ConnectionState"]
 logger = logging.getLogger("chanx.consumer")
 
 Message = MutableMapping[str, Any]
-_ids = itertools.count(1)
 Send = Callable[[Message], Awaitable[None]]
+
+_ids = itertools.count(1)
 
 
 class ConnectionState(enum.Enum):

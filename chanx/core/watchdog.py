@@ -50,17 +50,23 @@ class Watchdog:
                 now = time.monotonic()
                 for connection, (timeout, grace) in list(self.live.items()):
                     since = connection.send_since
-                    if not since:
-                        continue
-                    if now - since > timeout:
-                        _abort_slow(connection, now - since)
-                    elif now - since > self.tick:
+                    if since:
+                        if now - since > timeout:
+                            _abort_slow(connection, now - since)
+                        elif now - since > self.tick:
+                            self._check_closing(connection, now, grace)
+                    elif connection.frames is not None and connection.frames.full:
+                        # not reading (backlog full): it would not see the server's 1012
                         self._check_closing(connection, now, grace)
         finally:
             self.task = None
 
     def _check_closing(self, connection: Connection, now: float, grace: float) -> None:
-        """A send blocked while the server closes the transport (shutdown) gets `grace`."""
+        """A stuck connection whose transport the server is closing (shutdown) gets `grace`.
+
+        Stuck: its send is blocked, or its backlog is full so it is not reading the
+        server's close (1012). After `grace` it is aborted and its socket released.
+        """
         noticed = self.closing.get(connection)
         if noticed is None:
             found = locate(connection)
@@ -69,8 +75,8 @@ class Watchdog:
         elif now - noticed > grace and connection.abort(CloseCode.SERVICE_RESTART):
             release(connection)
             logger.info(
-                "connection %s (%s): the server is closing it and its client has not read "
-                "for %.1f s; released",
+                "connection %s (%s): the server is closing it and it has been stuck for "
+                "%.1f s since; released",
                 connection.id,
                 type(connection.consumer).__qualname__,
                 now - noticed,

@@ -1,9 +1,11 @@
 """uvicorn's graceful shutdown ends within `shutdown_grace` plus a margin, whatever clients do.
 
 Each run has, at SIGTERM: a client that asked for a flood and never reads (its send blocks,
-and `send_timeout` is far away), a handler that would run for 30 s, and a handler that
-finishes within the grace and replies to a socket uvicorn has already closed. The process
-must exit in time, and the late reply must be dropped without an ERROR or a traceback.
+and `send_timeout` is far away), a handler that would run for 30 s with 300 frames queued
+behind it (a full backlog: that connection reads nothing, not even uvicorn's close), and a
+handler that finishes within the grace and replies to a socket uvicorn has already closed.
+The process must exit in time, and the late reply must be dropped without an ERROR or a
+traceback.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ async def _busy_clients(server: Server) -> tuple[socket.socket, list[object]]:
         ws = await websockets.connect(server.url("/ws/open"), open_timeout=10)
         await ws.send(f'{{"action": "hold", "payload": {hold}}}')
         clients.append(ws)
+    for _ in range(300):  # behind the 30 s handler: a full backlog, so it stops reading
+        await clients[0].send('{"action": "ping"}')
     client_port = stuck.getsockname()[1]
     # the flood has filled the socket: the server holds unsent bytes for the stuck client
     await wait_for(lambda: (peer := server.peer_of(client_port)) is not None and peer, 5)

@@ -149,6 +149,14 @@ MUTATIONS = [
         "websockets and not sansio and whatever",
     ),
     (
+        "shutdown release of full backlogs",
+        "chanx/core/watchdog.py",
+        "                    elif connection.frames is not None and connection.frames.full:",
+        "                    elif False:",
+        "tests/ops/test_shutdown.py",
+        "whatever and sansio",
+    ),
+    (
         "malformed origin hosts",
         "chanx/core/origin.py",
         "    if not _valid_host(host):\n        return None\n",
