@@ -14,6 +14,7 @@ switches them off. Disabled endpoints answer 404 as if they did not exist.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,8 +24,11 @@ from starlette.routing import BaseRoute, Route
 
 from chanx.asyncapi import DocumentCache
 from chanx.asyncapi.build import build_api_model
+from chanx.core.logsetup import ensure_visible
 
 __all__ = ["asyncapi_routes", "mount_asyncapi"]
+
+logger = logging.getLogger("chanx.asyncapi")
 
 FORMATS: dict[str, str] = {"": "html", ".json": "asyncapi-json", ".yaml": "asyncapi-yaml"}
 """URL suffix of each served document -> doc emitter name."""
@@ -70,9 +74,26 @@ def asyncapi_routes(
             return enabled
         return bool(getattr(request.app, "debug", False))
 
+    explained: list[bool] = []
+
+    def explain(request: Request) -> None:
+        if explained:
+            return
+        explained.append(True)
+        ensure_visible()
+        why = "enabled=False was passed" if enabled is False else "the application's debug is off"
+        logger.warning(
+            "AsyncAPI docs at %s answered 404 because %s; pass enabled=True to "
+            "mount_asyncapi()/asyncapi_routes() to serve them outside debug (logged once).",
+            path,
+            why,
+            extra={"path": request.url.path},
+        )
+
     def endpoint(emitter_name: str) -> Callable[[Request], Any]:
         async def serve(request: Request) -> Response:
             if not is_enabled(request):
+                explain(request)
                 return PlainTextResponse("Not Found", status_code=404)
             data, headers, media_type = cache.get(emitter_name)
             return Response(data, media_type=media_type, headers=headers)

@@ -33,6 +33,7 @@ from chanx.core.consumer import RUNTIME_SETTINGS
 from chanx.core.frames import FrameRunner
 from chanx.core.handshake import open_connection, refuse
 from chanx.core.limits import Limits, admit_origin, release_user_slot, resolve_limits
+from chanx.core.transport import release_if_stuck
 from chanx.core.watchdog import unwatch, watch
 from chanx.layers.exceptions import LayerClosed
 
@@ -77,7 +78,7 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
         if not opened:
             code = await _drain_until_disconnect(receive)
             return
-        watch(connection, limits.send_timeout)
+        watch(connection, limits.send_timeout, limits.shutdown_grace)
         frames = connection.frames = FrameRunner(
             consumer._serve_client_frame, limits.max_pending_frames, contextvars.copy_context()
         )
@@ -96,10 +97,13 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
         connection.mark_closed()
         release_user_slot(connection)
         if frames is not None:
-            if code == CloseCode.SERVICE_RESTART:  # the server is shutting down
+            restart = code == CloseCode.SERVICE_RESTART  # the server is shutting down
+            if restart and connection.aborted is None:  # an abort comes after the grace
                 await frames.finish(limits.shutdown_grace)
             await frames.cancel()
             connection.frames = None
+        if code == CloseCode.SERVICE_RESTART:  # a client that does not read holds shutdown
+            release_if_stuck(connection)
         if layer_task is not None:
             layer_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -32,6 +33,8 @@ logger = logging.getLogger("chanx.consumer")
 
 Message = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
+
+_ids = itertools.count(1)
 
 
 class ConnectionState(enum.Enum):
@@ -57,6 +60,8 @@ class Connection:
         "aborted",
         "consumer",
         "frames",
+        "gate",
+        "id",
         "send_since",
         "state",
         "task",
@@ -66,6 +71,8 @@ class Connection:
     def __init__(self, send: Send, consumer: Any = None) -> None:
         self._send = send
         self.consumer = consumer
+        self.id = next(_ids)
+        """A number naming this connection in log records (unique within the process)."""
         self.state = ConnectionState.CONNECTING
         self.send_since = 0.0
         """When the send in progress started (`time.monotonic()`); 0.0 when none is."""
@@ -73,6 +80,8 @@ class Connection:
         """The close code of an abort (`abort()`), else None."""
         self.task: asyncio.Task[Any] | None = None
         """The task serving the connection (cancelled by `abort()`)."""
+        self.gate: asyncio.Event | None = None
+        """Sends wait while it is clear (set on servers that never block a send: daphne)."""
         self.frames: Any = None
         """The connection's client-frame runner, while it reads frames."""
         self.user_slot: Any = None
@@ -112,6 +121,11 @@ class Connection:
             return
         self.send_since = time.monotonic()
         try:
+            gate = self.gate
+            if gate is not None and not gate.is_set():
+                await gate.wait()
+                if not self.open:  # closed while it waited
+                    return
             if type(frame) is str:
                 await self._send({"type": "websocket.send", "text": frame})
             else:

@@ -20,6 +20,7 @@ from chanx.core.close_codes import CloseCode
 from chanx.core.codec import Frame, FrameError, WireCodec
 from chanx.core.connection import Connection, ConnectionState
 from chanx.core.events import EVENT_TYPE, RELAY_TYPE, CapturedEvent, EventSender, EventT, dump_event
+from chanx.core.failures import error_frame, log_failure
 from chanx.core.groups import default_groups, target_groups
 from chanx.core.limits import ConnectionLimits
 from chanx.core.plan import ConsumerPlan, compile_plan
@@ -267,32 +268,34 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
         else:
             if self.log_websocket_message:
                 self._log_frame("received", text or message.get("bytes") or b"", decoded)
-            await self._dispatch(plan.ws_dispatch[type(decoded)].func, decoded)
+            await self._dispatch(plan.ws_dispatch[type(decoded)].func, decoded, message)
         if self.send_completion:
             await self._send_frame(plan.complete_frame)
 
-    async def _dispatch(self, func: Callable[..., Any], message: BaseMessage) -> None:
+    async def _dispatch(
+        self,
+        func: Callable[..., Any],
+        message: BaseMessage,
+        raw: MutableMapping[str, Any] | None = None,
+    ) -> None:
         try:
             result = await func(self, message)
         except Exception:
-            logger.exception(
-                "%s.%s raised while handling a message",
-                type(self).__qualname__,
-                getattr(func, "__name__", "handler"),
-            )
-            await self._send_frame(self._plan.internal_error_frame)
+            log_failure(self, func, message, "raised")
+            await self._send_frame(error_frame(self._plan, raw))
             return
         if result is None:
             return
         if not isinstance(result, BaseMessage):
-            logger.error(
-                "%s.%s returned %s, not a message: nothing was sent. Return a BaseMessage "
-                "subclass instance (or None).",
-                type(self).__qualname__,
-                getattr(func, "__name__", "handler"),
-                type(result).__qualname__,
+            log_failure(
+                self,
+                func,
+                message,
+                f"returned {type(result).__qualname__}, not a message: nothing was sent. "
+                f"Return a BaseMessage subclass instance (or None)",
+                exc_info=False,
             )
-            await self._send_frame(self._plan.internal_error_frame)
+            await self._send_frame(error_frame(self._plan, raw))
             return
         await self._send_frame(self._plan.codec.encode(result), result)
 

@@ -13,7 +13,7 @@ so it works on every wire (JSON, camelized, msgpack).
 from __future__ import annotations
 
 import logging
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import create_model
@@ -21,6 +21,7 @@ from pydantic import create_model
 from chanx.core.close_codes import CloseCode
 from chanx.core.connection import Connection
 from chanx.core.limits import Limits, acquire_user_slot
+from chanx.core.process import state
 from chanx.layers.exceptions import LayerNotConfigured
 from chanx.messages.base import BaseMessage
 from chanx.messages.outgoing import AuthenticationMessage, AuthenticationPayload
@@ -40,6 +41,10 @@ class PlanView(Protocol):
     def authenticate_takes_scope(self) -> bool: ...
     @property
     def codec(self) -> WireCodec: ...
+    @property
+    def consumer(self) -> str: ...
+    @property
+    def event_routes(self) -> Mapping[str, Any]: ...
 
 
 class Admitted(Protocol):
@@ -60,6 +65,10 @@ class Admitted(Protocol):
     @property
     def user(self) -> Any:
         """The authenticated user."""
+
+    @property
+    def channel_layer_alias(self) -> str | None:
+        """The consumer's layer alias."""
 
     def get_channel_layer(self) -> ChannelLayer | None:
         """The consumer's channel layer."""
@@ -155,19 +164,38 @@ async def _join_groups(consumer: Admitted) -> None:
     try:
         layer = consumer.get_channel_layer()
     except LayerNotConfigured as missing:
-        logger.warning(
-            "%s runs without a channel layer: %s Broadcasts and events fail until it is "
-            "configured.",
-            type(consumer).__qualname__,
-            missing,
-        )
+        _missing_layer(consumer, str(missing))
         return
     if layer is None:
+        alias = consumer.channel_layer_alias
+        if alias is not None:  # Django Channels answers None for an alias it does not know
+            _missing_layer(
+                consumer,
+                f"no channel layer is configured under the alias {alias!r}; add it to "
+                f"CHANNEL_LAYERS (Django) or configure_layers(), or set channel_layer_alias "
+                f"= None.",
+            )
         return
     consumer.channel_layer = layer
     consumer.channel_name = await layer.new_channel()
     for group in consumer.groups:
         await layer.group_add(group, consumer.channel_name)
+
+
+def _missing_layer(consumer: Admitted, problem: str) -> None:
+    """Say once per class that a consumer which needs a layer runs without one."""
+    plan = consumer._plan
+    if not (consumer.groups or plan.event_routes) or plan.consumer in state.missing_layers:
+        return
+    state.missing_layers.add(plan.consumer)
+    logger.error(
+        "%s runs without a channel layer: %s It joins no groups (%s), and broadcasts and "
+        "events fail until the layer is configured.",
+        type(consumer).__qualname__,
+        problem,
+        ", ".join(consumer.groups) or "none",
+        extra={"consumer": plan.consumer, "connection_id": consumer.connection.id},
+    )
 
 
 def _subprotocol(consumer: Admitted) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from chanx.conf import refresh, settings, value_for
 from chanx.core.close_codes import CloseCode
 from chanx.core.connection import Connection
+from chanx.core.logsetup import ensure_visible
 from chanx.core.origin import AllowList, is_allowed, parse_allow_list, scope_headers
 from chanx.core.process import state
 from chanx.core.safelog import install_server_log_redaction
@@ -29,9 +30,6 @@ __all__ = [
     "release_user_slot",
     "resolve_limits",
 ]
-
-
-_FORBIDDEN_BODY = b"Forbidden: this origin may not open WebSocket connections here.\n"
 
 
 class ConnectionLimits:
@@ -115,6 +113,7 @@ class Limits:
 def resolve_limits(consumer: Any) -> Limits:
     """Resolve `consumer`'s limits from its attributes and the global settings."""
     refresh()
+    ensure_visible()
     if settings.redact_server_logs:
         install_server_log_redaction()
     rate = value_for(consumer, "rate_limit")
@@ -150,8 +149,7 @@ def _allow_missing(consumer: Any, authenticator: Any) -> bool:
 async def admit_origin(consumer: Any, connection: Connection, authenticator: Any) -> bool:
     """Check the handshake's `Origin`; refuse it before accept when not allowed.
 
-    A refusal is a real HTTP 403 when the server supports the ASGI `websocket.http.response`
-    extension (uvicorn, hypercorn), else a close before accept (which servers answer with 403).
+    A refusal is a close before accept, which the server answers with HTTP 403.
     """
     scope = consumer.scope
     entries = value_for(consumer, "allowed_origins")
@@ -164,18 +162,43 @@ async def admit_origin(consumer: Any, connection: Connection, authenticator: Any
     )
     if ok:
         return True
-    shown = str(origin) if origin is not None else ("missing" if "origin" not in headers else "?")
+    missing = "origin" not in headers
+    shown = str(origin) if origin is not None else ("missing" if missing else "?")
     state.origin_warnings.warning(
-        "refused a WebSocket handshake from origin %s to %s (%s)",
+        "refused a WebSocket handshake from origin %s to %s (%s): %s",
         shown,
         scope.get("path", ""),
         type(consumer).__qualname__,
+        _how_to_admit(origin, missing, headers.get("origin")),
+        origin=shown,
+        path=str(scope.get("path", "")),
+        consumer=type(consumer).__qualname__,
+        connection_id=connection.id,
     )
-    if "websocket.http.response" in (scope.get("extensions") or {}):
-        await connection.refuse_http(403, _FORBIDDEN_BODY)
-    else:
-        await connection.close(CloseCode.POLICY_VIOLATION)
+    # A close before accept, which every server answers with HTTP 403 and logs quietly;
+    # uvicorn logs "ASGI callable returned without completing handshake" at ERROR after a
+    # `websocket.http.response` refusal, which would let anyone fill the logs.
+    await connection.close(CloseCode.POLICY_VIOLATION)
     return False
+
+
+def _how_to_admit(origin: Any, missing: bool, raw: str | None) -> str:
+    """Which setting would admit the refused handshake (said in the warning)."""
+    if missing:
+        return (
+            "no Origin header (not a browser) and the consumer's authenticator uses cookies; "
+            "set allow_missing_origin=True to accept such clients"
+        )
+    if origin is None and raw is not None and raw.strip() == "null":
+        return 'a sandboxed or file: page; add "null" to allowed_origins to accept it'
+    if origin is None:
+        return "the Origin header is malformed (a path, user info, a bad host or repeated)"
+    return (
+        f"to accept it (a front-end dev server on another port, say), add {str(origin)!r} to "
+        f"allowed_origins: chanx.configure(allowed_origins=[...]), "
+        f'settings.CHANX["ALLOWED_ORIGINS"] on Django, or the consumer\'s allowed_origins '
+        f"attribute"
+    )
 
 
 def user_key(user: Any) -> Any:

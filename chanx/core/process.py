@@ -26,13 +26,6 @@ security_log = logging.getLogger("chanx.security")
 class Watcher(Protocol):
     """What the process state needs of a loop's watchdog (`chanx.core.watchdog.Watchdog`)."""
 
-    live: dict[Any, float]
-    task: asyncio.Task[None] | None
-    tick: float
-
-    async def run(self) -> None:
-        """Watch until no connection is left."""
-
     def stop(self) -> None:
         """Cancel the watching task."""
 
@@ -47,6 +40,7 @@ class ProcessState:
         slow_consumer_closes: Connections aborted as slow readers (4499).
         origin_warnings: The rate-limited log of refused origins.
         slow_warnings: The rate-limited log of slow-reader aborts.
+        missing_layers: Consumers already reported as needing a layer they do not have.
     """
 
     def __init__(self) -> None:
@@ -58,6 +52,7 @@ class ProcessState:
         self.slow_consumer_closes = 0
         self.origin_warnings = RateLimitedLog(security_log)
         self.slow_warnings = RateLimitedLog(security_log)
+        self.missing_layers: set[str] = set()
 
     def reset(self) -> None:
         """Forget everything (for tests), including `chanx.configure()` values."""
@@ -71,6 +66,7 @@ class ProcessState:
         self.slow_consumer_closes = 0
         self.origin_warnings.reset()
         self.slow_warnings.reset()
+        self.missing_layers.clear()
         conf.reset()
 
 

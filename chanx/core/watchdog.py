@@ -5,7 +5,8 @@ the transport's write buffer is over its high-water mark). Wrapping every send i
 would cost time on every frame, so `Connection.send` only stamps `send_since` before it
 awaits the transport and clears it after. One task per event loop wakes up a few times a
 second and aborts (`Connection.abort`) every connection whose send has been blocked longer
-than its `send_timeout`; the serving loop takes that cancellation back, cleans up (leaves
+than its `send_timeout`, and aborts the server's transport (`chanx.core.transport`) so the
+socket is released at once; the serving loop takes that cancellation back, cleans up (leaves
 its groups) and returns.
 """
 
@@ -13,13 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
+from typing import cast
 
 from chanx.core.close_codes import CloseCode
 from chanx.core.connection import Connection
-from chanx.core.process import Watcher, state
+from chanx.core.process import state
+from chanx.core.transport import locate, release, watch_buffer
 
 __all__ = ["Watchdog", "live_connections", "stop_watchdog", "unwatch", "watch"]
+
+logger = logging.getLogger("chanx.consumer")
 
 _MAX_TICK = 0.5
 _MIN_TICK = 0.02
@@ -28,11 +34,13 @@ _MIN_TICK = 0.02
 class Watchdog:
     """One event loop's live connections and the task that watches their sends."""
 
-    __slots__ = ("__weakref__", "live", "task", "tick")
+    __slots__ = ("__weakref__", "closing", "live", "task", "tick")
 
     def __init__(self) -> None:
-        self.live: dict[Connection, float] = {}
-        """Each live connection and its `send_timeout`."""
+        self.live: dict[Connection, tuple[float, float]] = {}
+        """Each live connection and its `send_timeout` and `shutdown_grace`."""
+        self.closing: dict[Connection, float] = {}
+        """Blocked connections whose transport the server is closing, and since when."""
         self.task: asyncio.Task[None] | None = None
         self.tick = _MAX_TICK
 
@@ -41,12 +49,39 @@ class Watchdog:
             while self.live:
                 await asyncio.sleep(self.tick)
                 now = time.monotonic()
-                for connection, timeout in list(self.live.items()):
+                for connection, (timeout, grace) in list(self.live.items()):
                     since = connection.send_since
-                    if since and now - since > timeout:
-                        _abort_slow(connection, now - since)
+                    if since:
+                        if now - since > timeout:
+                            _abort_slow(connection, now - since)
+                        elif now - since > self.tick:
+                            self._check_closing(connection, now, grace)
+                    elif connection.frames is not None and connection.frames.full:
+                        # not reading (backlog full): it would not see the server's 1012
+                        self._check_closing(connection, now, grace)
         finally:
             self.task = None
+
+    def _check_closing(self, connection: Connection, now: float, grace: float) -> None:
+        """A stuck connection whose transport the server is closing (shutdown) gets `grace`.
+
+        Stuck: its send is blocked, or its backlog is full so it is not reading the
+        server's close (1012). After `grace` it is aborted and its socket released.
+        """
+        noticed = self.closing.get(connection)
+        if noticed is None:
+            found = locate(connection)
+            if found is not None and found.closing():
+                self.closing[connection] = now
+        elif now - noticed > grace and connection.abort(CloseCode.SERVICE_RESTART):
+            release(connection)
+            logger.info(
+                "connection %s (%s): the server is closing it and it has been stuck for "
+                "%.1f s since; released",
+                connection.id,
+                type(connection.consumer).__qualname__,
+                now - noticed,
+            )
 
     def stop(self) -> None:
         """Cancel the watching task."""
@@ -55,18 +90,23 @@ class Watchdog:
             self.task = None
 
 
-def _current() -> Watcher:
+def _dog(loop: asyncio.AbstractEventLoop) -> Watchdog | None:
+    return cast("Watchdog | None", state.watchdogs.get(loop))
+
+
+def _current() -> Watchdog:
     loop = asyncio.get_running_loop()
-    dog = state.watchdogs.get(loop)
+    dog = _dog(loop)
     if dog is None:
         dog = state.watchdogs[loop] = Watchdog()
     return dog
 
 
-def watch(connection: Connection, send_timeout: float) -> None:
+def watch(connection: Connection, send_timeout: float, shutdown_grace: float = 5.0) -> None:
     """Register `connection` with this loop's watchdog."""
     dog = _current()
-    dog.live[connection] = send_timeout
+    dog.live[connection] = (send_timeout, shutdown_grace)
+    watch_buffer(connection)
     dog.tick = max(_MIN_TICK, min(dog.tick, _MAX_TICK, send_timeout / 4))
     if dog.task is None:
         dog.task = asyncio.get_running_loop().create_task(dog.run(), name="chanx-watchdog")
@@ -74,9 +114,10 @@ def watch(connection: Connection, send_timeout: float) -> None:
 
 def unwatch(connection: Connection) -> None:
     """Forget `connection` (at the start of its cleanup: no abort may arrive after this)."""
-    dog = state.watchdogs.get(asyncio.get_running_loop())
+    dog = _dog(asyncio.get_running_loop())
     if dog is not None:
         dog.live.pop(connection, None)
+        dog.closing.pop(connection, None)
         if not dog.live:
             dog.tick = _MAX_TICK
             dog.stop()
@@ -84,12 +125,13 @@ def unwatch(connection: Connection) -> None:
 
 def live_connections() -> list[Connection]:
     """The connections open on the current event loop."""
-    dog = state.watchdogs.get(asyncio.get_running_loop())
+    dog = _dog(asyncio.get_running_loop())
     return list(dog.live) if dog is not None else []
 
 
 def _abort_slow(connection: Connection, stalled: float) -> None:
     if connection.abort(CloseCode.SLOW_CONSUMER):
+        release(connection)  # the server would wait for the unread bytes to drain, forever
         state.slow_consumer_closes += 1
         state.slow_warnings.warning(
             "aborted a slow consumer: %s did not read for %.1f s (%d so far)",
@@ -101,7 +143,8 @@ def _abort_slow(connection: Connection, stalled: float) -> None:
 
 async def stop_watchdog() -> None:
     """Stop this loop's watchdog task (it also stops by itself when no connection is left)."""
-    dog = state.watchdogs.pop(asyncio.get_running_loop(), None)
+    dog = _dog(asyncio.get_running_loop())
+    state.watchdogs.pop(asyncio.get_running_loop(), None)
     if dog is not None and dog.task is not None:
         task = dog.task
         dog.stop()

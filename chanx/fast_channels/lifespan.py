@@ -12,8 +12,10 @@ closes every open connection with 1001 (going away), then closes the channel lay
 
 Under uvicorn, the server itself closes open WebSockets with 1012 (service restart) *before*
 the application's lifespan shutdown runs; chanx treats that 1012 as a shutdown too: the
-running handler gets the grace period to finish before it is cancelled. `shutdown()` then
-finds no connection left and only closes the layers. Servers that run the lifespan shutdown
+running handler gets the grace period to finish before it is cancelled, and a client that
+does not read has its socket reset once the grace is over (`chanx.core.transport`), so
+uvicorn's "Waiting for connections to close" ends. `shutdown()` then finds no connection left
+and only closes the layers. Servers that run the lifespan shutdown
 first (and code that calls `shutdown()` itself) get the 1001 close described above.
 """
 

@@ -35,6 +35,7 @@ DOCS = (
     "token-auth.md",
     "upstream.md",
     "tutorial.md",
+    "logging.md",
 )
 TIME_LIMIT = 20.0
 

@@ -38,12 +38,13 @@ class RoomTokenAuthenticator(TokenAuthenticator):
         return {"name": claims["sub"]}
 
 
-# Made at collection time: valid for an hour, so a long test session cannot outlive them.
+DAY = 86400.0  # made at import: they must outlive a long test run
+
 TOKENS = {
-    "accepted": ("1", make_token("ann", SECRET, lifetime=3600)),
+    "accepted": ("1", make_token("ann", SECRET, lifetime=DAY)),
     "unauthenticated": ("1", ""),
-    "forbidden": ("1", make_token("mallory", SECRET, lifetime=3600)),
-    "not_found": ("404", make_token("ann", SECRET, lifetime=3600)),
+    "forbidden": ("1", make_token("mallory", SECRET, lifetime=DAY)),
+    "not_found": ("404", make_token("ann", SECRET, lifetime=DAY)),
     "malformed": ("1", "not-a.jwt"),
 }
 
