@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import contextlib
 import os
 import socket
@@ -84,7 +85,7 @@ async def test_a_signed_token_with_an_impossible_exp_is_refused_4401(
     async with websockets.connect(f"ws://127.0.0.1:{port}/ws?token={good}") as ws:
         await ws.send('{"action": "ping", "payload": 1}')
         async with asyncio.timeout(10):
-            assert await ws.recv() == '{"action":"pong","payload":1}'
+            assert json.loads(await ws.recv()) == {"action": "pong", "payload": 1}
     text = log.read_text()
     assert "OverflowError" not in text
     assert "Traceback" not in text
