@@ -34,6 +34,7 @@ from chanx.messages.outgoing import (
 )
 
 if TYPE_CHECKING:
+    from chanx.core.topics.plan import TopicsPlan
     from chanx.kernel.contracts import Formatter
 
 __all__ = ["ConsumerDefinitionError", "ConsumerPlan", "EventDecoder", "Route", "compile_plan"]
@@ -100,6 +101,8 @@ class ConsumerPlan:
     internal_error_frame: Frame
     channel: ChannelInfo | None = None
     doc: str | None = field(default=None)
+    topics: TopicsPlan | None = None
+    """The consumer's topics (None: it mounts none, and frames take the plain path)."""
 
 
 def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: Any) -> ConsumerPlan:
@@ -164,6 +167,11 @@ def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: An
             for f, ts in sorted(by_field.items())
         ]
     )
+    topics = None
+    if getattr(cls, "topics", None) or getattr(cls, "default_topic", None) is not None:
+        from chanx.core.topics.plan import compile_topics
+
+        topics = compile_topics(cls, codec, disc)
     internal = ErrorMessage(
         payload=ErrorPayload(
             code="internal_error", message="The server failed to handle this message."
@@ -187,6 +195,7 @@ def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: An
         internal_error_frame=codec.encode(internal),
         channel=getattr(cls, CHANNEL_ATTR, None) if CHANNEL_ATTR in cls.__dict__ else None,
         doc=inspect.getdoc(cls) if cls.__doc__ else None,
+        topics=topics,
     )
 
 
