@@ -179,9 +179,7 @@ class Topic(Generic[EventT]):
         return layer
 
     @classmethod
-    async def broadcast(
-        cls, topic: str, event: BaseMessage, *, seq: int | None = None
-    ) -> None:
+    async def broadcast(cls, topic: str, event: BaseMessage, *, seq: int | None = None) -> None:
         """Push `event` to every subscriber of `topic`, in every process.
 
         The push gets the topic's next offset and is kept in its history
@@ -196,7 +194,9 @@ class Topic(Generic[EventT]):
             ValueError: `topic` does not match this class's pattern.
         """
         if cls.parse(topic) is None:
-            raise ValueError(f"{cls.__qualname__}.broadcast: {topic!r} does not match {cls.pattern!r}.")
+            raise ValueError(
+                f"{cls.__qualname__}.broadcast: {topic!r} does not match {cls.pattern!r}."
+            )
         layer = cls.get_channel_layer()
         data = dump_event(event)
         record: dict[str, Any] = {"event": data, "seq": seq}

@@ -97,12 +97,12 @@ def topic_store_for(layer: Any) -> TopicStore:
     if callable(factory):
         store: TopicStore = factory()
         return store
-    store = _fallbacks.get(layer)
-    if store is None:
+    fallback = _fallbacks.get(layer)
+    if fallback is None:
         from chanx.layers.memory_topics import MemoryTopicStore
 
-        store = _fallbacks[layer] = MemoryTopicStore()
-    return store
+        fallback = _fallbacks[layer] = MemoryTopicStore()
+    return fallback
 
 
 _fallbacks: weakref.WeakKeyDictionary[Any, TopicStore] = weakref.WeakKeyDictionary()

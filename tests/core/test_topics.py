@@ -96,7 +96,9 @@ def chat(adapter: Any, **attributes: Any) -> tuple[Any, Any, Any]:
     return adapter.app(("/chat", consumer)), room, consumer
 
 
-def frame(action: str, topic: str | None = None, ref: str | None = None, **extra: Any) -> dict[str, Any]:
+def frame(
+    action: str, topic: str | None = None, ref: str | None = None, **extra: Any
+) -> dict[str, Any]:
     data: dict[str, Any] = {"action": action, **extra}
     if topic is not None:
         data.update(version=1, topic=topic)
@@ -126,14 +128,16 @@ async def test_subscribe_replies_with_the_envelope_and_the_topic_position(adapte
         }
         assert log[-1] == "subscribed room/7"
         again = await subscribe(client, "room/7", ref="r2")
-        assert again["action"] == "subscribed" and again["ref"] == "r2"
+        assert again["action"] == "subscribed"
+        assert again["ref"] == "r2"
 
 
 async def test_topic_errors_name_their_reason(adapter: Any) -> None:
     app, _, _ = chat(adapter)
     async with adapter.client(app, "/chat") as client:
         unknown = await subscribe(client, "nowhere/1")
-        assert unknown["action"] == "error" and unknown["topic"] == "nowhere/1"
+        assert unknown["action"] == "error"
+        assert unknown["topic"] == "nowhere/1"
         assert unknown["payload"]["reason"] == "unknown_topic"
         denied = await subscribe(client, "room/secret", ref="2")
         assert (denied["payload"]["reason"], denied["ref"]) == ("unauthorized", "2")

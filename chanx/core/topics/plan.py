@@ -96,7 +96,7 @@ def compile_topics(cls: type, codec: WireCodec, disc: str) -> TopicsPlan | None:
             )
         compiled.append(_compile_topic(name, topic, codec, disc))
         if cls not in topic._hosts:
-            topic._hosts.append(cls)  # type: ignore[arg-type]
+            topic._hosts.append(cls)
     rate = getattr(cls, "subscribe_rate", None)
     return TopicsPlan(
         topics=tuple(compiled),

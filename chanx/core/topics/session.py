@@ -104,7 +104,9 @@ class TopicSession:
         if consumer.send_completion:
             await consumer._send_frame(plan.complete_frame)
 
-    async def _serve_topic_frame(self, name: str, data: dict[str, Any], envelope: dict[str, Any]) -> None:
+    async def _serve_topic_frame(
+        self, name: str, data: dict[str, Any], envelope: dict[str, Any]
+    ) -> None:
         action = data.get(self.consumer._plan.discriminator_field)
         if action == "subscribe":
             since = data.get("since")
@@ -131,8 +133,8 @@ class TopicSession:
         store = self._store()
         if name in self.subscriptions:
             position = await store.position(name)
-            reply = {"offset": position.offset, "epoch": position.epoch}
-            await self._send(SubscribedMessage(), {**envelope, **reply})
+            where = {"offset": position.offset, "epoch": position.epoch}
+            await self._send(SubscribedMessage(), {**envelope, **where})
             return
         routes = self.plan.match(name)
         if routes is None:
@@ -143,7 +145,9 @@ class TopicSession:
             await self._error(envelope, "too_many_subscriptions", detail)
             return
         if self._bucket is not None and not self._bucket.take():
-            await self._error(envelope, "subscribe_rate_limited", "Too many subscribes; retry later.")
+            await self._error(
+                envelope, "subscribe_rate_limited", "Too many subscribes; retry later."
+            )
             return
         topic_class = routes.topic
         subscription = topic_class(self.consumer, name)
@@ -336,7 +340,9 @@ class TopicSession:
             return
         route = routes.event_dispatch.get(type(decoded))
         if route is None:
-            await consumer._send_frame(add_envelope(codec, codec.encode(decoded), envelope), decoded)
+            await consumer._send_frame(
+                add_envelope(codec, codec.encode(decoded), envelope), decoded
+            )
             return
         await self._call(route, feed.subscription, decoded, envelope)
 
@@ -350,7 +356,9 @@ class TopicSession:
             result = await route.func(target, message)
         except Exception:
             logger.exception(
-                "%s.%s raised while handling a message", type(target).__qualname__, route.method_name
+                "%s.%s raised while handling a message",
+                type(target).__qualname__,
+                route.method_name,
             )
             await self._send_internal(envelope)
             return
@@ -377,7 +385,9 @@ class TopicSession:
     async def _send_internal(self, envelope: dict[str, Any]) -> None:
         plan = self.consumer._plan
         frame = plan.internal_error_frame
-        await self.consumer._send_frame(add_envelope(plan.codec, frame, envelope) if envelope else frame)
+        await self.consumer._send_frame(
+            add_envelope(plan.codec, frame, envelope) if envelope else frame
+        )
 
     async def _error(self, envelope: dict[str, Any], reason: str, detail: str) -> None:
         error = TopicErrorMessage(payload=TopicErrorPayload(reason=reason, detail=detail))
