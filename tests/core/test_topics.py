@@ -275,3 +275,28 @@ def test_a_consumer_without_topics_keeps_the_plain_path(adapter: Any) -> None:
     _, _, with_topics = chat(adapter)
     assert plain.__chanx_plan__.topics is None
     assert isinstance(with_topics.__chanx_plan__.topics, TopicsPlan)
+
+
+async def test_communicator_helpers_and_capture_topic_broadcasts(adapter: Any) -> None:
+    from chanx.testing import capture_topic_broadcasts
+
+    app, room, _ = chat(adapter)
+    async with adapter.client(app, "/chat") as client:
+        reply = await client.subscribe("room/h")
+        assert reply["action"] == "subscribed"
+        with capture_topic_broadcasts(room) as captured:
+            await client.send_to_topic("room/h", Say(payload="quiet"), ref="q")
+            await client.send_message(frame("ping", ref="done"))
+            assert (await client.receive_json())["ref"] == "done"
+        assert [(c.topic, c.event, c.seq) for c in captured] == [
+            ("room/h", Said(payload="quiet"), None)
+        ]
+        assert await client.receive_nothing()
+        with capture_topic_broadcasts(room, suppress=False) as captured:
+            await room.broadcast("room/h", Said(payload="loud"), seq=3)
+        assert (await client.receive_json())["payload"] == "loud"
+        assert captured[0].seq == 3
+        assert "broadcast" not in vars(room)
+        left = await client.unsubscribe("room/h")
+        assert left["action"] == "unsubscribed"
+        assert (await client.unsubscribe("room/h"))["payload"]["reason"] == "not_subscribed"
