@@ -33,6 +33,7 @@ from chanx_layer_redis.publisher import Publisher
 from chanx_layer_redis.queues import ListQueues
 from chanx_layer_redis.stats import RedisLayerStats, RedisUnavailable
 from chanx_layer_redis.subscriber import Subscriber
+from chanx_layer_redis.topics import RedisTopicStore
 
 if TYPE_CHECKING:
     import re
@@ -299,11 +300,22 @@ class RedisChannelLayer(BaseChannelLayer):
         except (RedisError, OSError) as exc:
             raise RedisUnavailable(f"flush could not reach Redis: {exc}") from exc
 
+    def topic_store(self) -> RedisTopicStore:
+        """Offsets, history and presence of topics, in Redis (see `chanx_layer_redis.topics`)."""
+        store: RedisTopicStore | None = self.__dict__.get("_topic_store")
+        if store is None:
+            store = self._topic_store = RedisTopicStore(
+                self._client, self.prefix, lambda: self.closed
+            )
+        return store
+
     async def close(self) -> None:
         """Stop the reader, fail pending receivers with `LayerClosed`, close connections."""
         if self._closed:
             return
         self._closed = True
+        if "_topic_store" in self.__dict__:
+            await self._topic_store.aclose()
         if self._subscriber is not None:
             await self._subscriber.close()
         await self._publisher.close()
