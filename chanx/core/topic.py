@@ -46,6 +46,8 @@ current_ref: ContextVar[Any] = ContextVar("chanx_topic_ref", default=None)
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _GROUP_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]")
+_GROUP_NAME_CACHE = 4096
+"""Group names remembered per topic class (computing one hashes the topic name)."""
 
 
 class Topic(Generic[EventT]):
@@ -74,6 +76,7 @@ class Topic(Generic[EventT]):
     param_names: ClassVar[tuple[str, ...]] = ()
 
     _regex: ClassVar[re.Pattern[str]]
+    _group_names: ClassVar[dict[str, str]]
     _localns: ClassVar[dict[str, Any]] = {}
     _hosts: ClassVar[list[type[BaseConsumer[Any]]]]
 
@@ -153,11 +156,19 @@ class Topic(Generic[EventT]):
     @classmethod
     def group_name(cls, topic: str) -> str:
         """The channel-layer group of `topic` (valid whatever characters the name has)."""
-        safe = _GROUP_UNSAFE.sub("_", topic)
-        name = f"topic.{cls.__name__}.{safe}"
-        if safe != topic or len(name) >= MAX_NAME_LENGTH:
-            digest = hashlib.sha1(topic.encode()).hexdigest()[:12]
-            name = f"{name[: MAX_NAME_LENGTH - 15]}.{digest}"
+        cache = cls.__dict__.get("_group_names")
+        if cache is None:
+            cache = cls._group_names = {}
+        name = cache.get(topic)
+        if name is None:
+            safe = _GROUP_UNSAFE.sub("_", topic)
+            name = f"topic.{cls.__name__}.{safe}"
+            if safe != topic or len(name) >= MAX_NAME_LENGTH:
+                digest = hashlib.sha1(topic.encode()).hexdigest()[:12]
+                name = f"{name[: MAX_NAME_LENGTH - 15]}.{digest}"
+            if len(cache) >= _GROUP_NAME_CACHE:
+                cache.clear()
+            cache[topic] = name
         return name
 
     @classmethod

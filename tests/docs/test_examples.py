@@ -33,6 +33,7 @@ DOCS = (
     "testing.md",
     "authentication.md",
     "token-auth.md",
+    "topics.md",
 )
 TIME_LIMIT = 20.0
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chanx.core.codec import MessageDecoder, WireCodec
+from chanx.core.codec import Frame, MessageDecoder, WireCodec
 from chanx.core.plan import (
     ConsumerDefinitionError,
     EventDecoder,
@@ -27,6 +27,7 @@ from chanx.core.plan import (
 )
 from chanx.core.topic import Topic
 from chanx.messages.base import BaseMessage, discriminator_values
+from chanx.messages.topic import SubscribedMessage, UnsubscribedMessage
 
 if TYPE_CHECKING:
     from chanx.core.decorators import HandlerSpec
@@ -64,6 +65,8 @@ class TopicsPlan:
     max_subscriptions: int
     subscribe_rate: tuple[int, float] | None
     history_read_limit: int
+    subscribed_frame: Frame
+    unsubscribed_frame: Frame
 
     def match(self, name: str) -> TopicRoutes | None:
         """The first mounted topic whose pattern matches `name`."""
@@ -104,6 +107,8 @@ def compile_topics(cls: type, codec: WireCodec, disc: str) -> TopicsPlan | None:
         max_subscriptions=int(getattr(cls, "max_subscriptions", 100)),
         subscribe_rate=None if rate is None else (int(rate[0]), float(rate[1])),
         history_read_limit=int(getattr(cls, "history_read_limit", 1000)),
+        subscribed_frame=codec.encode(SubscribedMessage()),
+        unsubscribed_frame=codec.encode(UnsubscribedMessage()),
     )
 
 

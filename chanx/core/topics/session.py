@@ -28,10 +28,8 @@ from chanx.layers.topics import TopicStore, topic_store_for
 from chanx.messages.base import BaseMessage
 from chanx.messages.topic import (
     Since,
-    SubscribedMessage,
     TopicErrorMessage,
     TopicErrorPayload,
-    UnsubscribedMessage,
 )
 
 if TYPE_CHECKING:
@@ -58,6 +56,8 @@ class _Feed:
     subscription: Topic[Any]
     epoch: str | None = None
     last: int = 0
+    forward: bool = False
+    """Pushes go out as the broadcaster encoded them (JSON wire, no event handler)."""
     buffer: list[dict[str, Any]] | None = field(default_factory=list)
     skipped: set[int] = field(default_factory=set)
 
@@ -134,7 +134,7 @@ class TopicSession:
         if name in self.subscriptions:
             position = await store.position(name)
             where = {"offset": position.offset, "epoch": position.epoch}
-            await self._send(SubscribedMessage(), {**envelope, **where})
+            await self._reply(self.plan.subscribed_frame, {**envelope, **where})
             return
         routes = self.plan.match(name)
         if routes is None:
@@ -159,7 +159,8 @@ class TopicSession:
         if not allowed:
             await self._error(envelope, "unauthorized", f"Not allowed to subscribe to '{name}'.")
             return
-        feed = _Feed(routes, subscription)
+        json_wire = consumer_codec_id(self.consumer) == "json"
+        feed = _Feed(routes, subscription, forward=json_wire and not routes.event_dispatch)
         self.subscriptions[name] = subscription
         self._feeds[name] = feed
         consumer = self.consumer
@@ -181,7 +182,7 @@ class TopicSession:
             position, entries = window.position, window.entries
             reply["recovered"] = entries is not None
         reply.update(offset=position.offset, epoch=position.epoch)
-        await self._send(SubscribedMessage(), {**envelope, **reply})
+        await self._reply(self.plan.subscribed_frame, {**envelope, **reply})
         feed.epoch = position.epoch
         feed.last = since.offset if since is not None and entries is not None else position.offset
         for offset, record in entries or ():
@@ -202,7 +203,7 @@ class TopicSession:
             await self._error(envelope, "not_subscribed", f"Not subscribed to '{name}'.")
             return
         await self._leave(name)
-        await self._send(UnsubscribedMessage(), envelope)
+        await self._reply(self.plan.unsubscribed_frame, envelope)
 
     async def open(self) -> None:
         """Subscribe the default topic (a route of `Topic.as_consumer()`) on connect."""
@@ -258,6 +259,12 @@ class TopicSession:
             return
         if feed.buffer is not None:  # still replaying the history: live pushes wait
             feed.buffer.append(message)
+            return
+        envelope = message["envelope"]
+        offset = envelope.get("offset")
+        if feed.forward and offset == feed.last + 1 and envelope["epoch"] == feed.epoch:
+            feed.last = offset  # the next push in order, already encoded: send it as is
+            await self.consumer._send_frame(message["frame"])
             return
         await self._accept_push(feed, message)
 
@@ -382,6 +389,11 @@ class TopicSession:
             frame = add_envelope(codec, frame, envelope)
         await self.consumer._send_frame(frame, message)
 
+    async def _reply(self, frame: Frame, envelope: dict[str, Any]) -> None:
+        """Send a reply encoded once per class, with this frame's envelope."""
+        codec = self.consumer._plan.codec
+        await self.consumer._send_frame(add_envelope(codec, frame, envelope))
+
     async def _send_internal(self, envelope: dict[str, Any]) -> None:
         plan = self.consumer._plan
         frame = plan.internal_error_frame
@@ -395,6 +407,11 @@ class TopicSession:
 
     def _store(self) -> TopicStore:
         return topic_store_for(self.consumer.channel_layer)
+
+
+def consumer_codec_id(consumer: BaseConsumer[Any]) -> str:
+    """The wire id of the consumer's codec (`"json"` without formatters)."""
+    return consumer._plan.codec.wire_id
 
 
 def _load(codec: Any, message: MutableMapping[str, Any]) -> dict[str, Any]:
