@@ -33,15 +33,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from chanx.core.decorators import ws_handler  # noqa: E402
-from chanx.core.topic import Topic  # noqa: E402
-from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer  # noqa: E402
-from chanx.layers import reset_layers  # noqa: E402
-from chanx.messages.base import BaseMessage  # noqa: E402
-from chanx.messages.incoming import PingMessage  # noqa: E402
-from chanx.messages.outgoing import PongMessage  # noqa: E402
+from chanx.core.decorators import ws_handler
+from chanx.core.topic import Topic
+from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
+from chanx.layers import reset_layers
+from chanx.messages.base import BaseMessage
+from chanx.messages.incoming import PingMessage
+from chanx.messages.outgoing import PongMessage
 
 
 class Shout(BaseMessage):
@@ -61,7 +59,7 @@ class BenchTopic(Topic[Shout]):
 
 class BenchConsumer(AsyncJsonWebsocketConsumer):
     groups: ClassVar[list[str]] = ["room"]
-    topics = [BenchTopic]  # noqa: RUF012
+    topics = [BenchTopic]
     subscribe_rate = None
     log_websocket_message = False
     send_completion = False
