@@ -23,7 +23,7 @@ from chanx.core.codec import Frame, FrameError, WireCodec
 from chanx.core.limits import TokenBucket
 from chanx.core.topic import Topic, current_ref
 from chanx.core.topics import presence
-from chanx.core.topics.envelope import ENVELOPE_VERSION, add_envelope, split_envelope
+from chanx.core.topics.envelope import ENVELOPE_VERSION, add_envelope, json_push, split_envelope
 from chanx.layers.topics import TopicStore, topic_store_for
 from chanx.messages.base import BaseMessage
 from chanx.messages.topic import (
@@ -326,7 +326,7 @@ class TopicSession:
         codec = consumer._plan.codec
         routes = feed.routes
         frame = source.get("frame")
-        if frame is not None and not routes.event_dispatch and codec.wire_id == "json":
+        if frame is not None and feed.forward:
             await consumer._send_frame(frame)  # encoded once, by the broadcaster
             return
         envelope: dict[str, Any] = {"version": ENVELOPE_VERSION, "topic": name}
@@ -336,6 +336,9 @@ class TopicSession:
             envelope["seq"] = source["seq"]
         elif "envelope" in source and "seq" in source["envelope"]:
             envelope["seq"] = source["envelope"]["seq"]
+        if feed.forward:  # a kept push: the same JSON the broadcaster would have sent
+            await consumer._send_frame(json_push(event, envelope))
+            return
         decoded: BaseMessage | None = None
         if routes.event_decoder is not None:
             try:
