@@ -300,3 +300,50 @@ async def test_communicator_helpers_and_capture_topic_broadcasts(adapter: Any) -
         left = await client.unsubscribe("room/h")
         assert left["action"] == "unsubscribed"
         assert (await client.unsubscribe("room/h"))["payload"]["reason"] == "not_subscribed"
+
+
+async def test_broadcast_sync_from_a_worker_thread_reaches_subscribers(adapter: Any) -> None:
+    app, room, _ = chat(adapter)
+    async with adapter.client(app, "/chat") as client:
+        await client.subscribe("room/sync")
+        await adapter.in_worker_thread(room.broadcast_sync, "room/sync", Said(payload="from sync"))
+        push = await client.receive_json()
+        assert (push["payload"], push["offset"]) == ("from sync", 1)
+
+
+def test_topic_classes_are_checked_when_the_consumer_is_created(adapter: Any) -> None:
+    from chanx.core.plan import ConsumerDefinitionError
+
+    class Clash(Topic[Said]):
+        pattern = "clash/{n}"
+
+        @ws_handler
+        async def handle_subscribe(self, message: SubscribeLike) -> None:
+            return None
+
+    with pytest.raises(ConsumerDefinitionError, match="topic protocol's own action"):
+        adapter.consumer(ChatBody, topics=[Clash])
+    with pytest.raises(ConsumerDefinitionError, match="need a channel layer"):
+        adapter.consumer(ChatBody, topics=[RoomTopic], channel_layer_alias=None)
+    with pytest.raises(ConsumerDefinitionError, match="not a Topic subclass"):
+        adapter.consumer(ChatBody, topics=[ChatBody])
+    with pytest.raises(TypeError, match="repeats a parameter"):
+
+        class Twice(Topic[Said]):
+            pattern = "a/{x}/{x}"
+
+
+def test_parse_and_group_names() -> None:
+    assert RoomTopic.parse("room/7") == {"room_id": "7"}
+    assert RoomTopic.parse("room/7/extra") is None
+    assert RoomTopic.param_names == ("room_id",)
+    name = RoomTopic.group_name("room/7")
+    assert name.startswith("topic.RoomTopic.room_7.")
+    assert name != RoomTopic.group_name("room_7")  # '/' was replaced: a digest tells them apart
+    assert RoomTopic.group_name("x" * 300).__len__() < 100
+    assert LobbyTopic.group_name("lobby") == "topic.LobbyTopic.lobby"
+
+
+class SubscribeLike(BaseMessage):
+    action: Literal["subscribe"] = "subscribe"
+    payload: None = None
