@@ -15,9 +15,13 @@ own work per delivery or per frame, without sockets and without a client process
 - subscribe + unsubscribe vs ping: one connection; `--pairs` times, the CPU time of a
   subscribe and an unsubscribe (each waiting for its reply) vs one ping round trip.
 
+With `--socket`, the same comparison also runs over a real socket: `bench/apps/chanx_topics.py`
+under uvicorn (`--ws websockets-sansio`), one client connection in this process; reported are
+the server process's CPU time (psutil) and the client's wall time per ping and per pair.
+
 Rounds alternate the order of the two fan-out variants and the summary takes medians.
 
-    .venv/bin/python bench/topics.py --rounds 5 --json bench/results/topics-2026-11-30.json
+    .venv/bin/python bench/topics.py --rounds 5 --socket --json bench/results/topics.json
 """
 
 from __future__ import annotations
@@ -203,6 +207,37 @@ async def round_trips(pairs: int) -> tuple[float, float]:
     return ping, pair
 
 
+async def socket_round_trips(pairs: int) -> dict[str, float]:
+    """Over a real socket to uvicorn: server CPU and client wall time per ping and per pair."""
+    import psutil
+    import websockets
+
+    import servers
+
+    spec = servers.ServerSpec("chanx-topics", "chanx_topics:app", servers.main_python)
+    result: dict[str, float] = {}
+    with servers.running(spec, "auto") as server:
+        process = psutil.Process(server.pid)
+        async with websockets.connect(server.url, compression=None) as ws:
+            ping = json.dumps({"action": "ping"})
+            sub = json.dumps({"action": "subscribe", "version": 1, "topic": "notes/1"})
+            unsub = json.dumps({"action": "unsubscribe", "version": 1, "topic": "notes/1"})
+            for _ in range(200):  # warm-up
+                await ws.send(ping)
+                await ws.recv()
+            for name, frames in (("ping", [ping]), ("pair", [sub, unsub])):
+                cpu, start = sum(process.cpu_times()[:2]), time.perf_counter()
+                for _ in range(pairs):
+                    for frame in frames:
+                        await ws.send(frame)
+                        await ws.recv()
+                wall = time.perf_counter() - start
+                cpu = sum(process.cpu_times()[:2]) - cpu
+                result[f"socket_{name}_server_cpu_us"] = cpu / pairs * 1e6
+                result[f"socket_{name}_wall_us"] = wall / pairs * 1e6
+    return result
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     runs: list[dict[str, Any]] = []
     for index in range(args.rounds):
@@ -212,6 +247,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             run[variant] = await fanout(args.members, args.broadcasts, variant)
         run["resume_ms"], run["resume_cpu_ms"] = await resume(args.missed)
         run["ping_us"], run["pair_us"] = await round_trips(args.pairs)
+        if args.socket:
+            run.update(await socket_round_trips(args.pairs))
         print(json.dumps(run), file=sys.stderr)
         runs.append(run)
 
@@ -229,6 +266,13 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "pair_over_ping": statistics.median(r["pair_us"] / r["ping_us"] for r in runs),
         "operation_over_ping": statistics.median(r["pair_us"] / 2 / r["ping_us"] for r in runs),
     }
+    if args.socket:
+        for key in ("server_cpu_us", "wall_us"):
+            summary[f"socket_ping_{key}"] = median(f"socket_ping_{key}")
+            summary[f"socket_pair_{key}"] = median(f"socket_pair_{key}")
+            summary[f"socket_pair_over_ping_{key}"] = statistics.median(
+                r[f"socket_pair_{key}"] / r[f"socket_ping_{key}"] for r in runs
+            )
     return {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "python": platform.python_version(),
@@ -245,6 +289,7 @@ if __name__ == "__main__":
     parser.add_argument("--missed", type=int, default=1000)
     parser.add_argument("--pairs", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--socket", action="store_true", help="also over uvicorn (ping vs pair)")
     parser.add_argument("--json", type=Path)
     arguments = parser.parse_args()
     result = asyncio.run(main(arguments))
