@@ -90,12 +90,12 @@ class NotesTopic(Topic[NotePosted]):
 
 class CamelTopics(AsyncJsonWebsocketConsumer):
     camelize = True
-    topics = [NotesTopic]  # noqa: RUF012
+    topics = [NotesTopic]
 
 
 class PackedTopics(AsyncJsonWebsocketConsumer):
     formatters = ("camelize", "msgpack")
-    topics = [NotesTopic]  # noqa: RUF012
+    topics = [NotesTopic]
 
 
 def topics_app() -> URLRouter:
