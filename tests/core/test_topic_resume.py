@@ -238,3 +238,24 @@ async def test_out_of_order_arrivals_are_put_back_in_order_from_the_history(adap
         assert [g["payload"] for g in got] == ["1", "2", "3"]
         assert await client.receive_nothing()
         await asyncio.sleep(0)
+
+
+async def test_a_store_failure_during_subscribe_is_an_error_frame_and_is_undone(
+    adapter: Any, monkeypatch: Any, caplog: Any
+) -> None:
+    app, room, _ = chat(adapter)
+    store = topic_store_for(room.get_channel_layer())
+
+    async def broken(topic: str) -> Any:
+        raise RuntimeError("store down")
+
+    async with adapter.client(app, "/chat") as client:
+        with monkeypatch.context() as patch:
+            patch.setattr(store, "position", broken)
+            failed = await client.subscribe("room/down", ref="d")
+        assert failed["payload"]["code"] == "internal_error"
+        assert "store down" in caplog.text
+        await room.broadcast("room/down", Said(payload="not for you"))
+        again = await client.subscribe("room/down")
+        assert (again["action"], again["offset"]) == ("subscribed", 1)
+        assert client.skipped == []  # no push arrived: the failed subscribe left the group

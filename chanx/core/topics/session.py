@@ -15,15 +15,16 @@ so the client sees no gap and no duplicate at the seam.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chanx.core.codec import Frame, FrameError, WireCodec
 from chanx.core.limits import TokenBucket
 from chanx.core.topic import Topic, current_ref
 from chanx.core.topics import presence
-from chanx.core.topics.envelope import ENVELOPE_VERSION, add_envelope, json_push, split_envelope
+from chanx.core.topics.delivery import Feed, accept_push, deliver
+from chanx.core.topics.envelope import ENVELOPE_VERSION, add_envelope, split_envelope
 from chanx.layers.topics import TopicStore, topic_store_for
 from chanx.messages.base import BaseMessage
 from chanx.messages.topic import (
@@ -37,29 +38,13 @@ if TYPE_CHECKING:
 
     from chanx.core.consumer import BaseConsumer
     from chanx.core.plan import Route
-    from chanx.core.topics.plan import TopicRoutes, TopicsPlan
+    from chanx.core.topics.plan import TopicsPlan
 
 __all__ = ["TopicSession"]
 
 logger = logging.getLogger("chanx.topics")
 
 _TEXT = WireCodec()
-_MAX_SKIPPED = 1024
-"""Offsets remembered as skipped (a gap the history could not fill) per subscription."""
-
-
-@dataclass(slots=True)
-class _Feed:
-    """Delivery state of one subscription."""
-
-    routes: TopicRoutes
-    subscription: Topic[Any]
-    epoch: str | None = None
-    last: int = 0
-    forward: bool = False
-    """Pushes go out as the broadcaster encoded them (JSON wire, no event handler)."""
-    buffer: list[dict[str, Any]] | None = field(default_factory=list)
-    skipped: set[int] = field(default_factory=set)
 
 
 class TopicSession:
@@ -71,7 +56,7 @@ class TopicSession:
         self.consumer = consumer
         self.plan = plan
         self.subscriptions: dict[str, Topic[Any]] = {}
-        self._feeds: dict[str, _Feed] = {}
+        self._feeds: dict[str, Feed] = {}
         rate = plan.subscribe_rate
         self._bucket = None if rate is None else TokenBucket(rate[0] / rate[1], rate[0])
 
@@ -92,7 +77,7 @@ class TopicSession:
                 topic = self._default_name()
             if topic is None:
                 decoded = plan.decoder.decode_data(data)
-                await self._call(plan.ws_dispatch[type(decoded)], consumer, decoded, envelope)
+                await self.call(plan.ws_dispatch[type(decoded)], consumer, decoded, envelope)
             else:
                 envelope = {"version": ENVELOPE_VERSION, "topic": topic, **envelope}
                 await self._serve_topic_frame(topic, data, envelope)
@@ -101,6 +86,9 @@ class TopicSession:
                 await consumer._send_frame(_TEXT.encode(error.to_message()))
             else:
                 await self._send(error.to_message(), envelope)
+        except Exception:
+            logger.exception("%s: serving a topic frame failed", plan.consumer)
+            await self._send_internal(envelope)
         if consumer.send_completion:
             await consumer._send_frame(plan.complete_frame)
 
@@ -124,13 +112,13 @@ class TopicSession:
                 return
             routes = self._feeds[name].routes
             decoded = routes.decoder.decode_data(data)
-            await self._call(routes.ws_dispatch[type(decoded)], subscription, decoded, envelope)
+            await self.call(routes.ws_dispatch[type(decoded)], subscription, decoded, envelope)
 
     # -- subscribing ------------------------------------------------------------------------
 
     async def subscribe(self, name: str, envelope: dict[str, Any], since: Since | None) -> None:
         """Authorize, join the topic's group, reply, replay what was missed, go live."""
-        store = self._store()
+        store = self.store()
         if name in self.subscriptions:
             position = await store.position(name)
             where = {"offset": position.offset, "epoch": position.epoch}
@@ -160,38 +148,47 @@ class TopicSession:
             await self._error(envelope, "unauthorized", f"Not allowed to subscribe to '{name}'.")
             return
         json_wire = consumer_codec_id(self.consumer) == "json"
-        feed = _Feed(routes, subscription, forward=json_wire and not routes.event_dispatch)
+        feed = Feed(routes, subscription, forward=json_wire and not routes.event_dispatch)
         self.subscriptions[name] = subscription
         self._feeds[name] = feed
         consumer = self.consumer
         layer = consumer.channel_layer
         assert layer is not None
-        await layer.group_add(topic_class.group_name(name), consumer.channel_name)
         reply: dict[str, Any] = {}
         entries: list[tuple[int, dict[str, Any]]] | None = []
-        if since is None:
-            position = await store.position(name)
-        else:
-            window = await store.read(
-                name,
-                since.offset,
-                since.epoch,
-                limit=self.plan.history_read_limit,
-                ttl=topic_class.history_ttl,
-            )
-            position, entries = window.position, window.entries
-            reply["recovered"] = entries is not None
+        try:
+            await layer.group_add(topic_class.group_name(name), consumer.channel_name)
+            if since is None:
+                position = await store.position(name)
+            else:
+                window = await store.read(
+                    name,
+                    since.offset,
+                    since.epoch,
+                    limit=self.plan.history_read_limit,
+                    ttl=topic_class.history_ttl,
+                )
+                position, entries = window.position, window.entries
+                reply["recovered"] = entries is not None
+        except Exception:  # the layer failed: undo, and let the frame get an error
+            del self.subscriptions[name], self._feeds[name]
+            with contextlib.suppress(Exception):
+                await layer.group_discard(topic_class.group_name(name), consumer.channel_name)
+            raise
         reply.update(offset=position.offset, epoch=position.epoch)
         await self._reply(self.plan.subscribed_frame, {**envelope, **reply})
         feed.epoch = position.epoch
         feed.last = since.offset if since is not None and entries is not None else position.offset
         for offset, record in entries or ():
-            await self._deliver(feed, name, record["event"], offset, position.epoch, record)
+            await deliver(self, feed, name, record["event"], offset, position.epoch, record)
         buffered, feed.buffer = feed.buffer or [], None
         for push in buffered:
-            await self._accept_push(feed, push)
+            await accept_push(self, feed, push)
         if topic_class.track_presence:
-            await presence.join(subscription, store, layer)
+            try:
+                await presence.join(subscription, store, layer)
+            except Exception:
+                logger.exception("recording presence on %r failed", name)
         try:
             await subscription.on_subscribe()
         except Exception:
@@ -236,7 +233,7 @@ class TopicSession:
         assert layer is not None
         await layer.group_discard(topic_class.group_name(name), self.consumer.channel_name)
         if topic_class.track_presence:
-            await presence.leave(subscription, self._store(), layer)
+            await presence.leave(subscription, self.store(), layer)
 
     def _default_name(self) -> str:
         default = self.plan.default_topic
@@ -266,99 +263,9 @@ class TopicSession:
             feed.last = offset  # the next push in order, already encoded: send it as is
             await self.consumer._send_frame(message["frame"])
             return
-        await self._accept_push(feed, message)
+        await accept_push(self, feed, message)
 
-    async def _accept_push(self, feed: _Feed, message: dict[str, Any]) -> None:
-        envelope = message["envelope"]
-        offset = envelope.get("offset")
-        name = message["topic"]
-        if offset is None:  # presence pushes are not counted
-            await self._deliver(feed, name, message["event"], None, None, message)
-            return
-        epoch = envelope["epoch"]
-        if epoch != feed.epoch:  # the history was lost: start over in the new epoch
-            feed.epoch, feed.last = epoch, offset - 1
-            feed.skipped.clear()
-        if offset <= feed.last:
-            if offset not in feed.skipped:
-                return  # already delivered
-            feed.skipped.discard(offset)
-            await self._deliver(feed, name, message["event"], offset, epoch, message)
-            return
-        if offset > feed.last + 1:
-            await self._fill_gap(feed, name, offset)
-        await self._deliver(feed, name, message["event"], offset, epoch, message)
-
-    async def _fill_gap(self, feed: _Feed, name: str, offset: int) -> None:
-        """Deliver the pushes between `feed.last` and `offset` from the history."""
-        topic_class = type(feed.subscription)
-        window = await self._store().read(
-            name,
-            feed.last,
-            feed.epoch or "",
-            limit=self.plan.history_read_limit,
-            ttl=topic_class.history_ttl,
-        )
-        if window.entries is not None:
-            for missed, record in window.entries:
-                if missed >= offset:
-                    break
-                await self._deliver(feed, name, record["event"], missed, feed.epoch, record)
-            return
-        if offset - feed.last < _MAX_SKIPPED:  # they may still arrive, late
-            feed.skipped.update(range(feed.last + 1, offset))
-            while len(feed.skipped) > _MAX_SKIPPED:
-                feed.skipped.remove(min(feed.skipped))
-
-    async def _deliver(
-        self,
-        feed: _Feed,
-        name: str,
-        event: dict[str, Any],
-        offset: int | None,
-        epoch: str | None,
-        source: dict[str, Any],
-    ) -> None:
-        """Send one push to the client, through the topic's event handler if it has one."""
-        if offset is not None:
-            feed.last = max(feed.last, offset)
-        consumer = self.consumer
-        codec = consumer._plan.codec
-        routes = feed.routes
-        frame = source.get("frame")
-        if frame is not None and feed.forward:
-            await consumer._send_frame(frame)  # encoded once, by the broadcaster
-            return
-        envelope: dict[str, Any] = {"version": ENVELOPE_VERSION, "topic": name}
-        if offset is not None:
-            envelope.update(offset=offset, epoch=epoch)
-        if source.get("seq") is not None:
-            envelope["seq"] = source["seq"]
-        elif "envelope" in source and "seq" in source["envelope"]:
-            envelope["seq"] = source["envelope"]["seq"]
-        if feed.forward:  # a kept push: the same JSON the broadcaster would have sent
-            await consumer._send_frame(json_push(event, envelope))
-            return
-        decoded: BaseMessage | None = None
-        if routes.event_decoder is not None:
-            try:
-                decoded = routes.event_decoder.decode(event)
-            except FrameError:
-                decoded = None
-        if decoded is None:
-            await consumer._send_frame(add_envelope(codec, codec.encode_data(event), envelope))
-            return
-        route = routes.event_dispatch.get(type(decoded))
-        if route is None:
-            await consumer._send_frame(
-                add_envelope(codec, codec.encode(decoded), envelope), decoded
-            )
-            return
-        await self._call(route, feed.subscription, decoded, envelope)
-
-    # -- helpers ----------------------------------------------------------------------------
-
-    async def _call(
+    async def call(
         self, route: Route, target: Any, message: BaseMessage, envelope: dict[str, Any]
     ) -> None:
         """Run a handler; send its reply with `envelope`; a failure is an error frame."""
@@ -408,7 +315,7 @@ class TopicSession:
         error = TopicErrorMessage(payload=TopicErrorPayload(reason=reason, detail=detail))
         await self._send(error, envelope)
 
-    def _store(self) -> TopicStore:
+    def store(self) -> TopicStore:
         return topic_store_for(self.consumer.channel_layer)
 
 
