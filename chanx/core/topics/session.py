@@ -211,7 +211,12 @@ class TopicSession:
         except FrameError as error:
             await self._send(error.to_message(), {})
             return
-        await self.subscribe(name, {"version": ENVELOPE_VERSION, "topic": name}, None)
+        envelope = {"version": ENVELOPE_VERSION, "topic": name}
+        try:
+            await self.subscribe(name, envelope, None)
+        except Exception:
+            logger.exception("subscribing to the default topic %r failed", name)
+            await self._send_internal(envelope)
 
     async def close(self) -> None:
         """Leave every topic (the connection closed); errors are logged, never raised."""
