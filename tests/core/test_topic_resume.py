@@ -195,6 +195,7 @@ async def test_presence_lists_members_and_pushes_joins_and_leaves(adapter: Any) 
             "presence_leave",
             joined["payload"]["id"],
         )
+        assert left["payload"]["info"] == {"path": "/b"}
         assert [m.id for m in await members.presence("members/1")] == [alice_id]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from chanx.core.events import dump_event
@@ -26,6 +27,8 @@ __all__ = ["join", "leave"]
 logger = logging.getLogger("chanx.topics")
 
 _background: set[asyncio.Task[None]] = set()
+_infos: weakref.WeakKeyDictionary[Topic[Any], dict[str, Any] | None] = weakref.WeakKeyDictionary()
+"""The info each present subscription joined with, repeated in its leave push."""
 
 
 async def join(subscription: Topic[Any], store: TopicStore, layer: ChannelLayer) -> None:
@@ -38,6 +41,7 @@ async def join(subscription: Topic[Any], store: TopicStore, layer: ChannelLayer)
         logger.exception("%s.presence_info raised", type(subscription).__qualname__)
         info = None
     await store.presence_join(subscription.topic, member, info)
+    _infos[subscription] = info
     if subscription.presence_events:
         joined = PresenceJoinMessage(payload=PresenceMember(id=member, info=info))
         await _push(type(subscription), subscription.topic, joined, layer)
@@ -46,8 +50,9 @@ async def join(subscription: Topic[Any], store: TopicStore, layer: ChannelLayer)
 async def leave(subscription: Topic[Any], store: TopicStore, layer: ChannelLayer) -> None:
     """Forget the subscription's connection on its topic; announce it if asked to."""
     member = subscription.consumer.channel_name
+    info = _infos.pop(subscription, None)
     if await store.presence_leave(subscription.topic, member) and subscription.presence_events:
-        left = PresenceLeaveMessage(payload=PresenceMember(id=member))
+        left = PresenceLeaveMessage(payload=PresenceMember(id=member, info=info))
         await _push(type(subscription), subscription.topic, left, layer)
 
 
