@@ -260,3 +260,16 @@ async def test_a_store_failure_during_subscribe_is_an_error_frame_and_is_undone(
         again = await client.subscribe("room/down")
         assert (again["action"], again["offset"]) == ("subscribed", 1)
         assert client.skipped == []  # no push arrived: the failed subscribe left the group
+
+
+def test_as_consumer_needs_base_when_both_adapters_are_imported(adapter: Any) -> None:
+    import pytest
+
+    import chanx.channels.websocket
+    import chanx.fast_channels.websocket  # noqa: F401
+
+    with pytest.raises(TypeError, match="pass base="):
+        FeedTopic.as_consumer()
+    made = FeedTopic.as_consumer(base=adapter.base, send_completion=True)
+    assert made.send_completion is True
+    assert made.topics == [FeedTopic]
