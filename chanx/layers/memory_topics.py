@@ -20,7 +20,7 @@ from chanx.layers.topics import HistoryWindow, Position, PresenceExpired
 __all__ = ["MemoryTopicStore"]
 
 _SWEEP_EVERY = 1024
-"""Appends between two sweeps of idle topics."""
+"""Operations between two sweeps of idle topics."""
 
 
 class _Topic:
@@ -61,9 +61,12 @@ class MemoryTopicStore:
         self.on_presence_expired: PresenceExpired | None = None
         self._topics: dict[str, _Topic] = {}
         self._presence: dict[str, dict[str, dict[str, Any] | None]] = {}
-        self._appends = 0
+        self._operations = 0
 
     def _topic(self, name: str, now: float) -> _Topic:
+        self._operations += 1
+        if self._operations % _SWEEP_EVERY == 0:
+            self._sweep(now)
         topic = self._topics.get(name)
         if topic is None or now - topic.touched > self.idle_expiry:
             topic = self._topics[name] = _Topic(now)
@@ -80,9 +83,6 @@ class MemoryTopicStore:
         if size > 0:
             state.history.append((state.offset, now, record))
         state.trim(size, ttl, now)
-        self._appends += 1
-        if self._appends % _SWEEP_EVERY == 0:
-            self._sweep(now)
         return Position(state.offset, state.epoch)
 
     async def position(self, topic: str) -> Position:

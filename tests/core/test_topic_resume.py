@@ -273,3 +273,20 @@ def test_as_consumer_needs_base_when_both_adapters_are_imported(adapter: Any) ->
     made = FeedTopic.as_consumer(base=adapter.base, send_completion=True)
     assert made.send_completion is True
     assert made.topics == [FeedTopic]
+
+
+async def test_idle_topics_are_forgotten_and_start_a_new_epoch() -> None:
+    now = [0.0]
+    store = MemoryTopicStore(idle_expiry=10, clock=lambda: now[0])
+    first = await store.append("t", {"event": {}}, size=5, ttl=None)
+    for n in range(2000):  # other topics: the periodic sweep runs meanwhile
+        await store.position(f"other/{n}")
+    now[0] = 11
+    second = await store.append("t", {"event": {}}, size=5, ttl=None)
+    assert (second.offset, second.epoch != first.epoch) == (1, True)
+    assert (await store.read("t", 1, first.epoch, limit=10, ttl=None)).entries is None
+    now[0] = 30
+    await store.position("t")
+    for n in range(1100):
+        await store.position("x")
+    assert len(store._topics) <= 2  # the idle "other/..." topics were swept
