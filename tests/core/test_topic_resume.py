@@ -287,6 +287,6 @@ async def test_idle_topics_are_forgotten_and_start_a_new_epoch() -> None:
     assert (await store.read("t", 1, first.epoch, limit=10, ttl=None)).entries is None
     now[0] = 30
     await store.position("t")
-    for n in range(1100):
+    for _ in range(1100):
         await store.position("x")
     assert len(store._topics) <= 2  # the idle "other/..." topics were swept
