@@ -39,10 +39,10 @@ class RoomTokenAuthenticator(TokenAuthenticator):
 
 
 TOKENS = {
-    "accepted": ("1", make_token("ann", SECRET)),
+    "accepted": ("1", make_token("ann", SECRET, lifetime=86400)),
     "unauthenticated": ("1", ""),
-    "forbidden": ("1", make_token("mallory", SECRET)),
-    "not_found": ("404", make_token("ann", SECRET)),
+    "forbidden": ("1", make_token("mallory", SECRET, lifetime=86400)),
+    "not_found": ("404", make_token("ann", SECRET, lifetime=86400)),
     "malformed": ("1", "not-a.jwt"),
 }
 
