@@ -14,7 +14,7 @@ import inspect
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -29,6 +29,7 @@ from chanx.asyncapi.model import (
     ParameterDoc,
 )
 from chanx.asyncapi.schemas import Mode, example_of, key_rename, model_schemas
+from chanx.asyncapi.topics import ENVELOPE_SCHEMA, ENVELOPE_SCHEMA_KEY, topic_channels, topic_pairs
 from chanx.core.decorators import HANDLER_ATTR
 from chanx.messages.base import discriminator_values
 
@@ -66,7 +67,10 @@ def build_api_model(
     message_keys: dict[tuple[str, type[BaseModel], Mode], str] = {}
     for wire_id in sorted(variants, key=lambda w: (w != "json", w)):
         plans = [_plan(entry) for entry in variants[wire_id]]
-        pairs = sorted({p for plan in plans for p in _pairs(plan)}, key=_pair_sort_key)
+        pairs = sorted(
+            {p for plan in plans for p in (*_pairs(plan), *topic_pairs(plan))},
+            key=_pair_sort_key,
+        )
         keys, defs = model_schemas(pairs, key_rename(plans[0].codec.formatters))
         keys, defs = _merge(schemas, keys, defs, wire_id)
         message_keys.update({(wire_id, model, mode): key for (model, mode), key in keys.items()})
@@ -78,6 +82,13 @@ def build_api_model(
     for entry in sorted(routed, key=lambda e: _plan(e).codec.wire_id != "json"):
         channel = _channel(entry, message_keys, messages, schemas, taken, titles)
         channels.append(channel)
+        if _plan(entry).topics is not None:
+            codec = _plan(entry).codec
+            message = _message_key(
+                codec.wire_id, message_keys, messages, schemas, _content_type(codec)
+            )
+            channels += topic_channels(channel, _plan(entry), message, taken)
+            schemas.setdefault(ENVELOPE_SCHEMA_KEY, ENVELOPE_SCHEMA)
     return ApiModel(
         title=title,
         version=version,
@@ -185,12 +196,7 @@ def _channel(
     key = _unique(_UNSAFE_KEY.sub("_", name), taken)
     title = _distinct_title(name, wire_id, entry.address, titles)
     content_type = _content_type(plan.codec)
-
-    def message(model: type[BaseModel], mode: Mode) -> str:
-        message_key = message_keys[(wire_id, model, mode)]
-        if message_key not in messages:
-            messages[message_key] = _message_doc(model, message_key, schemas, content_type)
-        return message_key
+    message = _message_key(wire_id, message_keys, messages, schemas, content_type)
 
     operations: list[OperationDoc] = []
     op_keys: set[str] = set()
@@ -252,6 +258,24 @@ def _channel(
         operations=tuple(operations),
         messages=tuple(carried),
     )
+
+
+def _message_key(
+    wire_id: str,
+    message_keys: Mapping[tuple[str, type[BaseModel], Mode], str],
+    messages: dict[str, MessageDoc],
+    schemas: Mapping[str, Mapping[str, Any]],
+    content_type: str = "application/json",
+) -> Callable[[type[BaseModel], Mode], str]:
+    """The key of a message of this wire, documenting it on first use."""
+
+    def message(model: type[BaseModel], mode: Mode) -> str:
+        message_key = message_keys[(wire_id, model, mode)]
+        if message_key not in messages:
+            messages[message_key] = _message_doc(model, message_key, schemas, content_type)
+        return message_key
+
+    return message
 
 
 def _operation_name(

@@ -33,6 +33,7 @@ from chanx.core.consumer import RUNTIME_SETTINGS
 from chanx.core.frames import FrameRunner
 from chanx.core.handshake import open_connection, refuse
 from chanx.core.limits import Limits, admit_origin, release_user_slot, resolve_limits
+from chanx.core.topics.session import TopicSession
 from chanx.core.transport import release_if_stuck
 from chanx.core.watchdog import unwatch, watch
 from chanx.layers.exceptions import LayerClosed
@@ -66,6 +67,7 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
     code: int = CloseCode.NORMAL
     frames: FrameRunner[Message] | None = None
     layer_task: asyncio.Task[None] | None = None
+    session: TopicSession | None = None
     try:
         try:
             async with asyncio.timeout(limits.auth_timeout):
@@ -79,11 +81,17 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
             code = await _drain_until_disconnect(receive)
             return
         watch(connection, limits.send_timeout, limits.shutdown_grace)
+        serve_frame = consumer._serve_client_frame
+        if consumer._plan.topics is not None:  # decided by the plan: envelope-aware frames
+            session = consumer._topic_session = TopicSession(consumer, consumer._plan.topics)
+            serve_frame = session.serve_frame
         frames = connection.frames = FrameRunner(
-            consumer._serve_client_frame, limits.max_pending_frames, contextvars.copy_context()
+            serve_frame, limits.max_pending_frames, contextvars.copy_context()
         )
         if consumer.channel_layer is not None and consumer.channel_name:
             layer_task = asyncio.create_task(_layer_worker(consumer))
+        if session is not None:
+            await session.open()
         code = await _read_client(consumer, connection, frames, limits, receive)
     except asyncio.CancelledError:
         if connection.aborted is None:  # a real cancellation, not the watchdog's abort
@@ -108,6 +116,8 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
             layer_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await layer_task
+        if session is not None:
+            await session.close()
         await _on_disconnected(consumer, code)
 
 

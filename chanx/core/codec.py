@@ -80,6 +80,7 @@ class WireCodec:
     __slots__ = (
         "binary",
         "dict_formatters",
+        "dumps",
         "encode",
         "encode_data",
         "formatters",
@@ -118,6 +119,8 @@ class WireCodec:
         self.encode: Callable[[BaseMessage], Frame]
         self.encode_data: Callable[[dict[str, Any]], Frame]
         dumps: Callable[[Any], Frame] = _dumps if wire is None else wire.dumps
+        self.dumps = dumps
+        """Writes an already formatted dict as a frame of this wire."""
         if not self.formatters:
             self.encode, self.encode_data = _encode_plain, _dumps
             return

@@ -25,10 +25,12 @@ from chanx.core.groups import default_groups, target_groups
 from chanx.core.limits import ConnectionLimits
 from chanx.core.plan import ConsumerPlan, compile_plan
 from chanx.core.resolve import resolve_authenticator, resolve_formatters
+from chanx.core.topic import TOPIC_TYPE, Topic
 from chanx.messages.base import BaseMessage
 from chanx.messages.outgoing import CompleteMessage
 
 if TYPE_CHECKING:
+    from chanx.core.topics.session import TopicSession
     from chanx.kernel.contracts import ChannelLayer
 
 __all__ = ["RUNTIME_SETTINGS", "BaseConsumer", "CapturedEvent", "ConnectionState", "EventT"]
@@ -74,6 +76,12 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
             documented as a send operation.
         passthrough_events: Event types forwarded to the client unchanged.
         passthrough_method_prefix: Name prefix of the generated passthrough handlers.
+        topics: Topic classes clients may subscribe to over this connection.
+        default_topic: The topic a connection subscribes to from its URL parameters, and
+            that frames without a `topic` key belong to (see `Topic.as_consumer()`).
+        max_subscriptions: Topics one connection may be subscribed to at once.
+        subscribe_rate: (subscribes, per seconds) one connection may make, or None.
+        history_read_limit: Most missed pushes one resume replays (more: not recovered).
     """
 
     send_completion: bool | None = None
@@ -92,6 +100,11 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
     emits: ClassVar[Sequence[type[BaseMessage]]] = ()
     passthrough_events: ClassVar[Sequence[type[BaseMessage]]] = ()
     passthrough_method_prefix: ClassVar[str] = "handle_passthrough_"
+    topics: ClassVar[Sequence[type[Topic[Any]]]] = ()
+    default_topic: ClassVar[type[Topic[Any]] | None] = None
+    max_subscriptions: ClassVar[int] = 100
+    subscribe_rate: ClassVar[tuple[int, float] | None] = (50, 1.0)
+    history_read_limit: ClassVar[int] = 1000
 
     __chanx_plan__: ClassVar[ConsumerPlan]
     __chanx_plan_generation__: ClassVar[int]
@@ -101,6 +114,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
     channel_layer: ChannelLayer | None
     channel_name: str
     connection: Connection
+    _topic_session: TopicSession
 
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -166,6 +180,12 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
     def user(self) -> Any:
         """The authenticated user, as set by the authenticator (None without one)."""
         return getattr(self.authenticator, "user", None)
+
+    @property
+    def subscriptions(self) -> Mapping[str, Topic[Any]]:
+        """This connection's topic subscriptions: topic name -> subscription."""
+        session: TopicSession | None = self.__dict__.get("_topic_session")
+        return {} if session is None else session.subscriptions
 
     @property
     def state(self) -> ConnectionState:
@@ -322,6 +342,10 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
                 await self._dispatch(plan.event_dispatch[type(event)].func, event)
             if self.send_completion:
                 await self._send_frame(plan.event_complete_frame)
+        elif kind == TOPIC_TYPE:
+            session: TopicSession | None = self.__dict__.get("_topic_session")
+            if session is not None:
+                await session.serve_push(message)
         else:
             logger.debug("%s ignored a layer message of type %r", plan.consumer, kind)
 
@@ -344,6 +368,11 @@ _PLAN_ATTRIBUTES = frozenset(
         "passthrough_method_prefix",
         "extra_groups",
         "emits",
+        "topics",
+        "default_topic",
+        "max_subscriptions",
+        "subscribe_rate",
+        "history_read_limit",
     }
 )
 _TEXT = WireCodec()

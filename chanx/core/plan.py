@@ -36,6 +36,7 @@ from chanx.messages.outgoing import (
 )
 
 if TYPE_CHECKING:
+    from chanx.core.topics.plan import TopicsPlan
     from chanx.kernel.contracts import Formatter
 
 __all__ = ["ConsumerDefinitionError", "ConsumerPlan", "EventDecoder", "Route", "compile_plan"]
@@ -104,6 +105,8 @@ class ConsumerPlan:
     doc: str | None = field(default=None)
     extra_groups: tuple[str, ...] = ()
     emits: tuple[type[BaseMessage], ...] = ()
+    topics: TopicsPlan | None = None
+    """The consumer's topics (None: it mounts none, and frames take the plain path)."""
 
 
 def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: Any) -> ConsumerPlan:
@@ -168,6 +171,11 @@ def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: An
             for f, ts in sorted(by_field.items())
         ]
     )
+    topics = None
+    if getattr(cls, "topics", None) or getattr(cls, "default_topic", None) is not None:
+        from chanx.core.topics.plan import compile_topics
+
+        topics = compile_topics(cls, codec, disc)
     internal = ErrorMessage(
         payload=ErrorPayload(
             code="internal_error", message="The server failed to handle this message."
@@ -193,6 +201,7 @@ def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: An
         doc=inspect.getdoc(cls) if cls.__doc__ else None,
         extra_groups=_extra_groups(cls),
         emits=emits,
+        topics=topics,
     )
 
 

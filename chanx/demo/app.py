@@ -6,6 +6,8 @@ the printed URL in two browser tabs.
 - `GET /` serves the chat page (inline HTML, CSS and JavaScript; it makes no external requests).
 - `WS /ws/chat/{room}?name=alice` joins `room` as `alice` (protocol: `chanx.demo.messages`).
 - `POST /rooms/{room}/announce` with `{"text": "..."}` pushes an announcement to the room.
+- The member list is the topic `room/{room}` on the same socket (`RoomTopic`): presence
+  tracks who is subscribed, and subscribers are told when someone joins or leaves.
 
 Rooms live in the default channel layer, which is in memory: run the demo as one process.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import re
 from importlib.resources import files
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Path
 from fastapi.responses import HTMLResponse
@@ -22,6 +24,7 @@ from fastapi.responses import HTMLResponse
 from chanx.core.authenticator import AuthenticationFailed, BaseAuthenticator
 from chanx.core.close_codes import CloseCode
 from chanx.core.decorators import channel, event_handler, ws_handler
+from chanx.core.topic import Topic
 from chanx.demo.messages import (
     MAX_NAME_LENGTH,
     Announcement,
@@ -29,6 +32,8 @@ from chanx.demo.messages import (
     AnnouncementText,
     ChatMessage,
     ChatPayload,
+    MemberList,
+    MembersRequest,
     MessageSent,
     NewMessage,
     PresencePayload,
@@ -37,10 +42,18 @@ from chanx.demo.messages import (
     UserLeft,
 )
 from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
+from chanx.messages.base import BaseMessage
 from chanx.messages.incoming import PingMessage
 from chanx.messages.outgoing import PongMessage
 
-__all__ = ["ROOM_PATTERN", "ChatConsumer", "NameAuthenticator", "app", "room_group"]
+__all__ = [
+    "ROOM_PATTERN",
+    "ChatConsumer",
+    "NameAuthenticator",
+    "RoomTopic",
+    "app",
+    "room_group",
+]
 
 ROOM_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 """Room names: 1 to 32 letters, digits, `-` or `_` (they become channel-layer group names)."""
@@ -90,6 +103,28 @@ class NameAuthenticator(BaseAuthenticator):
         return True
 
 
+class RoomTopic(Topic[BaseMessage]):
+    """Who is in a room: the member list of the page, kept current by presence pushes."""
+
+    pattern = "room/{room}"
+    track_presence = True
+    presence_events = True
+
+    async def authorize(self, **params: str) -> bool:
+        """Only the room this connection joined."""
+        return params["room"] == getattr(self.consumer, "room", None)
+
+    async def presence_info(self) -> dict[str, Any] | None:
+        """Other subscribers see this connection's name."""
+        return {"user": self.user}
+
+    @ws_handler(summary="List who is in the room")
+    async def handle_members(self, message: MembersRequest) -> MemberList:
+        """Everyone connected to the room, in every process sharing the layer."""
+        members = await RoomTopic.presence(self.topic)
+        return MemberList(payload=sorted(str((m.info or {}).get("user")) for m in members))
+
+
 ChatEvent = UserJoined | UserLeft | RoomAnnouncement
 """The channel-layer events a `ChatConsumer` receives."""
 
@@ -105,6 +140,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer[ChatEvent]):
     authenticator_class = NameAuthenticator
     authenticator: NameAuthenticator
     passthrough_events = [UserJoined, UserLeft]
+    topics = [RoomTopic]
     log_ignored_actions = ("ping", "pong")
 
     room: str = ""

@@ -14,6 +14,10 @@ Every frame is a JSON object routed on its `action` field:
 | server -> room   | `announcement`      | `{"room", "text"}`                 |
 | server -> client | `error`             | `{"code", "message", "errors"}`    |
 
+The member list is a topic: the page subscribes to `room/<room>` (its own room only), asks
+for `members` on it and receives `member_list`, then `presence_join` / `presence_leave`
+pushes as people come and go (`chanx.demo.app.RoomTopic`).
+
 `UserJoined` and `UserLeft` are channel-layer events forwarded to clients unchanged;
 `RoomAnnouncement` is an internal event that the consumer turns into an `Announcement`.
 """
@@ -35,6 +39,8 @@ __all__ = [
     "ChatMessage",
     "ChatPayload",
     "ChatText",
+    "MemberList",
+    "MembersRequest",
     "MessageSent",
     "NewMessage",
     "PresencePayload",
@@ -137,3 +143,20 @@ class RoomAnnouncement(BaseMessage):
 
     action: Literal["room_announcement"] = "room_announcement"
     payload: AnnouncementText
+
+
+# -- the room topic (member list) -----------------------------------------------------------
+
+
+class MembersRequest(BaseMessage):
+    """Ask who is in the room (sent on the `room/<room>` topic)."""
+
+    action: Literal["members"] = "members"
+    payload: None = None
+
+
+class MemberList(BaseMessage):
+    """The names of everyone connected to the room, sorted."""
+
+    action: Literal["member_list"] = "member_list"
+    payload: list[str]

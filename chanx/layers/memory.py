@@ -23,6 +23,7 @@ from chanx.layers.base import (
     validate_message,
 )
 from chanx.layers.exceptions import ChannelFull, LayerClosed
+from chanx.layers.memory_topics import MemoryTopicStore
 
 if TYPE_CHECKING:
     import re
@@ -104,9 +105,16 @@ class InMemoryChannelLayer(BaseChannelLayer):
         self._groups: dict[str, dict[str, float]] = {}
         self._laggards: dict[str, _Channel] = {}
         self._closed = False
+        self._topic_store: MemoryTopicStore | None = None
         self._sweep_interval = min(self.expiry, self.group_expiry, _SWEEP_INTERVAL_MAX)
         self._next_sweep = self.clock() + self._sweep_interval
         self._next_yield = -math.inf
+
+    def topic_store(self) -> MemoryTopicStore:
+        """Offsets, history and presence of topics served through this layer."""
+        if self._topic_store is None:
+            self._topic_store = MemoryTopicStore()
+        return self._topic_store
 
     @property
     def closed(self) -> bool:

@@ -3,6 +3,7 @@
 - `WebsocketCommunicator`: drive a consumer in-process, waiting on completion signals.
 - `LiveServer`: real uvicorn on loopback for end-to-end tests.
 - `capture_broadcast_events`: record the events a test causes to be sent.
+- `capture_topic_broadcasts`: record what a topic broadcast (`chanx.testing.topics`).
 - `LayerContract`: the test suite every channel layer passes (needs pytest).
 - `FormatterContract`: the test suite every formatter passes (needs pytest and starlette).
 - `AuthenticatorContract`: the test suite every authenticator passes (needs pytest).
@@ -21,15 +22,18 @@ if TYPE_CHECKING:
     from chanx.testing.formatter_contract import FormatterContract
     from chanx.testing.layer_contract import LayerContract
     from chanx.testing.server import LiveServer
+    from chanx.testing.topics import CapturedTopicBroadcast, capture_topic_broadcasts
 
 __all__ = [
     "AuthenticatorContract",
     "CapturedEvent",
+    "CapturedTopicBroadcast",
     "FormatterContract",
     "LayerContract",
     "LiveServer",
     "WebsocketCommunicator",
     "capture_broadcast_events",
+    "capture_topic_broadcasts",
 ]
 
 _HOMES = {
@@ -40,6 +44,8 @@ _HOMES = {
     "FormatterContract": "chanx.testing.formatter_contract",
     "LayerContract": "chanx.testing.layer_contract",
     "LiveServer": "chanx.testing.server",
+    "CapturedTopicBroadcast": "chanx.testing.topics",
+    "capture_topic_broadcasts": "chanx.testing.topics",
 }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chanx.messages.base import BaseMessage
+from chanx.testing.topics import TopicClientMixin
 
 __all__ = ["WebsocketCommunicator"]
 
@@ -25,7 +26,7 @@ ASGIApp = Callable[..., Awaitable[None]]
 COMPLETION_ACTIONS = frozenset({"complete", "event_complete", "group_complete"})
 
 
-class WebsocketCommunicator:
+class WebsocketCommunicator(TopicClientMixin):
     """A fake WebSocket client for one connection to `app` at `path`.
 
     Args:

@@ -22,6 +22,7 @@ from django.test import TransactionTestCase
 
 from chanx.messages.base import BaseMessage
 from chanx.testing._channels import ChannelsCommunicator as _ChannelsCommunicator
+from chanx.testing.topics import TopicClientMixin
 
 __all__ = [
     "ChanxWebsocketTestCase",
@@ -83,7 +84,7 @@ def token_header(token: str, keyword: str = "Token") -> Header:
     return b"authorization", f"{keyword} {token}".encode()
 
 
-class WebsocketCommunicator(_ChannelsCommunicator):  # type: ignore[misc]
+class WebsocketCommunicator(TopicClientMixin, _ChannelsCommunicator):  # type: ignore[misc]
     """Channels' `WebsocketCommunicator` plus chanx's helpers.
 
     Args:

@@ -169,12 +169,15 @@ async def test_the_page_renders_and_the_console_exchanges_a_ping(chromium_binary
         await page.navigate(server.url("/asyncapi"))
         await page.wait_for("document.documentElement.dataset.console === 'ready'")
         assert await page.evaluate("document.title") == "chanx demo 1.0.0"
-        assert await page.evaluate("document.querySelectorAll('section.channel').length") == 1
+        # the chat consumer, and its room topic (the member list) on the same socket
+        assert await page.evaluate("document.querySelectorAll('section.channel').length") == 2
         operations = await page.evaluate(
             "[...document.querySelectorAll('.operation h3')].map(h => h.textContent)"
         )
         assert any(text.startswith("receive ping") for text in operations)
         assert any(text.startswith("send user_joined") for text in operations)
+        assert any(text.startswith("receive members") for text in operations)
+        assert any(text.startswith("send presence_join") for text in operations)
         assert await page.evaluate("document.querySelectorAll('details.node').length") > 5
         assert not await page.evaluate("document.getElementById('console').hidden")
 

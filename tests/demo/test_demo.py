@@ -147,6 +147,36 @@ async def test_joins_and_leaves_are_announced_to_the_room(
         assert await receive(alice) == announcement("lobby", "sentinel")
 
 
+async def topic(ws: websockets.ClientConnection, action: str, room: str) -> None:
+    await ws.send(json.dumps({"action": action, "version": 1, "topic": f"room/{room}"}))
+
+
+async def next_action(ws: websockets.ClientConnection, action: str) -> Frame:
+    while (frame := await receive(ws))["action"] != action:
+        pass
+    return frame
+
+
+async def test_the_member_list_follows_who_is_in_the_room(server: LiveServer) -> None:
+    async with member(server, "lobby", "alice") as alice:
+        await topic(alice, "subscribe", "lobby")
+        assert (await receive(alice))["action"] == "subscribed"
+        assert (await receive(alice))["action"] == "presence_join"  # alice herself
+        async with member(server, "lobby", "bob") as bob:
+            await topic(bob, "subscribe", "lobby")
+            await next_action(bob, "subscribed")
+            await next_action(alice, "presence_join")
+            await topic(bob, "members", "lobby")
+            listed = await next_action(bob, "member_list")
+            assert (listed["payload"], listed["topic"]) == (["alice", "bob"], "room/lobby")
+            await topic(bob, "subscribe", "garden")  # not bob's room
+            refused = await next_action(bob, "error")
+            assert refused["payload"]["reason"] == "unauthorized"
+        await next_action(alice, "presence_leave")
+        await topic(alice, "members", "lobby")
+        assert (await next_action(alice, "member_list"))["payload"] == ["alice"]
+
+
 async def test_http_announcement_reaches_everyone_in_the_room(
     server: LiveServer, http: httpx.AsyncClient
 ) -> None:

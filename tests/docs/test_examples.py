@@ -36,6 +36,7 @@ DOCS = (
     "upstream.md",
     "tutorial.md",
     "logging.md",
+    "topics.md",
 )
 TIME_LIMIT = 20.0
 

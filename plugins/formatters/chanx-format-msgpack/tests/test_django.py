@@ -24,6 +24,7 @@ from django.urls import path  # noqa: E402
 
 from chanx.channels.websocket import AsyncJsonWebsocketConsumer  # noqa: E402
 from chanx.core.decorators import ws_handler  # noqa: E402
+from chanx.core.topic import Topic  # noqa: E402
 from chanx.messages.base import BaseMessage  # noqa: E402
 from chanx.testing.django import WebsocketCommunicator  # noqa: E402
 
@@ -77,3 +78,54 @@ async def test_msgpack_frames_on_django() -> None:
         await client.send_text('{"action": "django_note", "noteText": "json"}')
         (error,) = await client.receive_all_messages()  # JSON text, readable by a JSON client
         assert error["payload"]["code"] == "unsupported_frame"
+
+
+class NotePosted(BaseMessage):
+    action: Literal["note_posted"] = "note_posted"
+    note_text: str
+
+
+class NotesTopic(Topic[NotePosted]):
+    pattern = "notes/{n}"
+    history_size = 10
+
+    @ws_handler
+    async def handle_django_note(self, message: DjangoNote) -> None:
+        await NotesTopic.broadcast(self.topic, NotePosted(note_text=message.note_text))
+
+
+class CamelTopics(AsyncJsonWebsocketConsumer):
+    camelize = True
+    topics = [NotesTopic]
+
+
+class PackedTopics(AsyncJsonWebsocketConsumer):
+    formatters = ("camelize", "msgpack")
+    topics = [NotesTopic]
+
+
+def topics_app() -> URLRouter:
+    return URLRouter(
+        [path("camel/", CamelTopics.as_asgi()), path("packed/", PackedTopics.as_asgi())]
+    )
+
+
+async def test_topics_camelized_on_django() -> None:
+    async with WebsocketCommunicator(topics_app(), "/camel/") as client:
+        reply = await client.subscribe("notes/1")
+        assert reply["action"] == "subscribed"
+        await client.send_to_topic("notes/1", {"action": "django_note", "noteText": "hi"})
+        push = await client.receive_json()
+        assert (push["action"], push["noteText"], push["offset"]) == ("note_posted", "hi", 1)
+
+
+async def test_topics_over_msgpack_on_django() -> None:
+    async with WebsocketCommunicator(topics_app(), "/packed/") as client:
+        subscribe = {"action": "subscribe", "version": 1, "topic": "notes/2", "ref": "s"}
+        await client.send_bytes(msgpack.packb(subscribe))
+        reply = msgpack.unpackb((await client.receive_output())["bytes"])
+        assert (reply["action"], reply["ref"], reply["topic"]) == ("subscribed", "s", "notes/2")
+        note = {"action": "django_note", "noteText": "x", "version": 1, "topic": "notes/2"}
+        await client.send_bytes(msgpack.packb(note))
+        push = msgpack.unpackb((await client.receive_output())["bytes"])
+        assert (push["noteText"], push["offset"], push["epoch"]) == ("x", 1, reply["epoch"])

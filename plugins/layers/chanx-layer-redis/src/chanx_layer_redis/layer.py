@@ -36,6 +36,7 @@ from chanx_layer_redis.connection import ClientFactory, HostSpec, resolve_url
 from chanx_layer_redis.home import Home
 from chanx_layer_redis.link import Link, Links
 from chanx_layer_redis.stats import RedisLayerStats, RedisUnavailable
+from chanx_layer_redis.topics import RedisTopicStore
 
 if TYPE_CHECKING:
     import re
@@ -340,6 +341,15 @@ class RedisChannelLayer(BaseChannelLayer):
         except (RedisError, OSError) as exc:
             raise RedisUnavailable(f"flush could not reach Redis: {exc}") from exc
 
+    def topic_store(self) -> RedisTopicStore:
+        """Offsets, history and presence of topics, in Redis (see `chanx_layer_redis.topics`)."""
+        store: RedisTopicStore | None = self.__dict__.get("_topic_store")
+        if store is None:
+            store = self._topic_store = RedisTopicStore(
+                self.clients.build(), self.prefix, lambda: self.closed
+            )
+        return store
+
     async def close(self) -> None:
         """Send what is queued (at most `close_timeout`), then stop and close everything.
 
@@ -349,6 +359,8 @@ class RedisChannelLayer(BaseChannelLayer):
         if self._closed:
             return
         self._closed = True
+        if "_topic_store" in self.__dict__:
+            await self._topic_store.aclose()
         loop = asyncio.get_running_loop()
         home, self._home = self._home, None
         if home is not None:
