@@ -21,6 +21,7 @@ from chanx.core.codec import Frame, FrameError, WireCodec
 from chanx.core.connection import Connection, ConnectionState
 from chanx.core.events import EVENT_TYPE, RELAY_TYPE, CapturedEvent, EventSender, EventT, dump_event
 from chanx.core.limits import ConnectionLimits
+from chanx.core.observe import instrument, resolve_observers
 from chanx.core.plan import ConsumerPlan, compile_plan
 from chanx.core.resolve import resolve_authenticator, resolve_formatters
 from chanx.messages.base import BaseMessage
@@ -68,6 +69,8 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
         groups: Groups every connection joins, and the default of `broadcast_message()`.
         passthrough_events: Event types forwarded to the client unchanged.
         passthrough_method_prefix: Name prefix of the generated passthrough handlers.
+        observers: Registered observer names (e.g. `("otel",)`); None uses the
+            `observers` setting.
     """
 
     send_completion: bool | None = None
@@ -84,6 +87,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
     groups: list[str] = []  # copied per instance in __init__
     passthrough_events: ClassVar[Sequence[type[BaseMessage]]] = ()
     passthrough_method_prefix: ClassVar[str] = "handle_passthrough_"
+    observers: ClassVar[Sequence[str] | None] = None
 
     __chanx_plan__: ClassVar[ConsumerPlan]
     __chanx_plan_generation__: ClassVar[int]
@@ -108,6 +112,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
         generation = conf.generation
         host = get_plugin_host()
         plan = compile_plan(cls, resolve_formatters(cls, host), resolve_authenticator(cls, host))
+        plan = instrument(plan, resolve_observers(cls, host))
         first = "__chanx_plan__" not in cls.__dict__
         cls.__chanx_plan__ = plan
         cls.__chanx_plan_generation__ = generation
@@ -206,6 +211,8 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
             "message": dump_event(message),
             "exclude": self.channel_name if exclude_current else None,
         }
+        if self._plan.observer is not None:
+            self._plan.observer.stamp(relay, layer)
         for group in self.groups if groups is None else groups:
             await layer.group_send(group, relay)
 
@@ -251,12 +258,13 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
             else:
                 decoded = plan.decoder.decode_binary(message.get("bytes") or b"")
         except FrameError as error:
+            reply = error.to_message()
             if error.text_reply:  # a text frame on a binary wire: answer in JSON text
-                await self._send_frame(_TEXT.encode(error.to_message()))
+                await self._send_frame(_TEXT.encode(reply), reply)
                 if self.send_completion:
                     await self._send_frame(_TEXT_COMPLETE)
                 return
-            await self._send_frame(plan.codec.encode(error.to_message()))
+            await self._send_frame(plan.codec.encode(reply), reply)
         else:
             if self.log_websocket_message:
                 self._log_frame("received", text or message.get("bytes") or b"", decoded)
@@ -332,6 +340,7 @@ _PLAN_ATTRIBUTES = frozenset(
         "authenticator_options",
         "passthrough_events",
         "passthrough_method_prefix",
+        "observers",
     }
 )
 _TEXT = WireCodec()

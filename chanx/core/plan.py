@@ -100,6 +100,8 @@ class ConsumerPlan:
     internal_error_frame: Frame
     channel: ChannelInfo | None = None
     doc: str | None = field(default=None)
+    observer: Any = None
+    """The class's `Observer` (`chanx.core.observe`), or None: the unobserved code path."""
 
 
 def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: Any) -> ConsumerPlan:
