@@ -8,19 +8,30 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["metrics_app"]
+__all__ = ["MetricsApp", "metrics_app"]
+
+
+class MetricsApp:
+    """An ASGI app object (not a function), so Starlette's `Route` mounts it as an app."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Serve one request with `prometheus_client`'s app."""
+        await self.app(scope, receive, send)
 
 
 def metrics_app(*, tracer_provider: Any = None) -> Any:
     """Record chanx's metrics to a Prometheus reader and return the ASGI app that serves them.
 
-    Mount the result at `/metrics` (Starlette: `Mount("/metrics", app=metrics_app())`).
+    Route `/metrics` to the result: `Route("/metrics", metrics_app())` (Starlette, FastAPI).
 
     Args:
         tracer_provider: Passed to `chanx_otel.setup` (default: the global provider).
 
     Returns:
-        `prometheus_client`'s ASGI app, exposing the process's default registry.
+        An ASGI app serving `prometheus_client`'s default registry (text format).
 
     Raises:
         ImportError: the SDK or the Prometheus exporter is not installed (with the fix).
@@ -40,4 +51,4 @@ def metrics_app(*, tracer_provider: Any = None) -> Any:
         meter_provider=MeterProvider(metric_readers=[PrometheusMetricReader()]),
         tracer_provider=tracer_provider,
     )
-    return make_asgi_app()
+    return MetricsApp(make_asgi_app())
