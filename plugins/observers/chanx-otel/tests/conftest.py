@@ -62,9 +62,8 @@ def recorded() -> Iterator[Recorded]:
     exporter = InMemorySpanExporter()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
-    chanx_otel.setup(
-        meter_provider=MeterProvider(metric_readers=[reader]), tracer_provider=tracer_provider
-    )
+    meter_provider = MeterProvider(metric_readers=[reader])
+    chanx_otel.setup(meter_provider=meter_provider, tracer_provider=tracer_provider)
     yield Recorded(reader, exporter, tracer_provider)
     conf.reset()
     reset_layers()

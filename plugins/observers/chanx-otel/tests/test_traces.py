@@ -196,3 +196,32 @@ async def test_a_class_without_the_observer_records_nothing(recorded: Recorded) 
         await ws.receive_json()
     assert recorded.spans() == []
     assert recorded.points("chanx.frames.received") == {}
+
+
+async def test_without_a_tracer_provider_frames_skip_spans_but_keep_metrics(
+    recorded: Recorded,
+) -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from chanx_otel import setup
+
+    assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+    reader = InMemoryMetricReader()
+    current = setup(meter_provider=MeterProvider(metric_readers=[reader]))
+    assert current.tracing is False
+    async with client() as ws:
+        await ws.send_message(Ping())
+        await ws.receive_json()
+    assert recorded.spans() == []
+    (metric,) = [
+        m
+        for r in reader.get_metrics_data().resource_metrics
+        for s in r.scope_metrics
+        for m in s.metrics
+        if m.name == "chanx.frames.received"
+    ]
+    assert [(p.attributes, p.value) for p in metric.data.data_points] == [
+        ({"chanx.consumer": "Chat", "chanx.action": "ping"}, 1)
+    ]

@@ -65,12 +65,20 @@ class OtelObserver:
         self.base = {"chanx.consumer": self.consumer_name}
         self._actions: dict[str, dict[str, str]] = {}
         self._handlers: dict[tuple[str, str], dict[str, str]] = {}
+        self._errors: dict[str, dict[str, str]] = {}
 
     def action_attributes(self, action: str) -> dict[str, str]:
         """`{chanx.consumer, chanx.action}`, built once per action."""
         found = self._actions.get(action)
         if found is None:
             found = self._actions[action] = {**self.base, "chanx.action": action}
+        return found
+
+    def error_attributes(self, reason: str) -> dict[str, str]:
+        """`{chanx.consumer, error.type}`, built once per error code."""
+        found = self._errors.get(reason)
+        if found is None:
+            found = self._errors[reason] = {**self.base, "error.type": reason}
         return found
 
     def handler_attributes(self, action: str, kind: str) -> dict[str, str]:
@@ -109,6 +117,8 @@ class OtelObserver:
         """Add a PRODUCER span's context to an outgoing layer message, under `TRACE_KEY`."""
         current = telemetry()
         current.layers.watch(layer, getattr(self.consumer_cls, "channel_layer_alias", None))
+        if not current.tracing:
+            return
         span = current.tracer.start_span(
             f"{self.consumer_name} publish",
             kind=SpanKind.PRODUCER,
@@ -135,6 +145,8 @@ class OtelConnection:
         self.consumer_name = observer.consumer_name
         self.started: float | None = None
         self.relay_action: str | None = None
+        self.tracer = current.tracer if current.tracing else None
+        """None when spans cannot record (no tracer provider set): frames skip them."""
 
     @property
     def pending(self) -> int:
@@ -174,7 +186,7 @@ class OtelConnection:
 
     def wrap_frame(self, serve: Any) -> Any:
         """One SERVER span and the frame metrics around each client frame."""
-        tracer, observer = self.telemetry.tracer, self.observer
+        tracer, observer = self.tracer, self.observer
         received, handler = self.telemetry.received, self.telemetry.handler
         connection, name = self.consumer.connection, self.consumer_name
         attach, detach, in_context = (
@@ -186,28 +198,31 @@ class OtelConnection:
         async def observed(message: Any) -> None:
             serving = _Serving()
             _serving.set(serving)  # the frame's own context: nothing to reset
-            span = tracer.start_span(name, kind=SpanKind.SERVER)
-            token = attach(in_context(span))
+            token = None
+            if tracer is not None:
+                span = tracer.start_span(name, kind=SpanKind.SERVER)
+                if span.is_recording():
+                    token = attach(in_context(span))
             was_open = connection.open
             try:
                 await serve(message)
             finally:
-                detach(token)
                 action = serving.action or INVALID
-                received.add(1, observer.action_attributes(action))
+                received.add(observer.action_attributes(action))
                 if serving.seconds is not None:
                     handler.record(serving.seconds, observer.handler_attributes(action, "ws"))
-                if span.is_recording():
+                if token is not None:
+                    detach(token)
                     _finish(span, f"{name} {action}", observer.action_attributes(action), serving)
                     if was_open and not connection.open and connection.close_code is not None:
                         span.set_attribute("websocket.close.code", connection.close_code)
-                span.end()
+                    span.end()
 
         return observed
 
     def wrap_layer(self, serve: Any) -> Any:
         """One CONSUMER span per event or relay, child of (and linked to) the sender's."""
-        tracer, observer = self.telemetry.tracer, self.observer
+        tracer, observer = self.tracer, self.observer
         handler, name = self.telemetry.handler, self.consumer_name
         disc = self.consumer._plan.discriminator_field
         attach, detach, in_context = (
@@ -218,33 +233,36 @@ class OtelConnection:
 
         async def observed(message: dict[str, Any]) -> None:
             kind = message.get("type")
-            carrier = message.get(TRACE_KEY)
-            parent = propagate.extract(carrier) if carrier else None
-            links = None
-            if parent is not None:
-                sender = trace.get_current_span(parent).get_span_context()
-                links = [Link(sender)] if sender.is_valid else None
-            span = tracer.start_span(name, context=parent, kind=SpanKind.CONSUMER, links=links)
             serving = _Serving()
             reset = _serving.set(serving)
-            token = attach(in_context(span))
+            token = None
+            if tracer is not None:
+                carrier = message.get(TRACE_KEY)
+                parent = propagate.extract(carrier) if carrier else None
+                links = None
+                if parent is not None:
+                    sender = trace.get_current_span(parent).get_span_context()
+                    links = [Link(sender)] if sender.is_valid else None
+                span = tracer.start_span(name, context=parent, kind=SpanKind.CONSUMER, links=links)
+                if span.is_recording():
+                    token = attach(in_context(span))
             relay = None
             if kind == RELAY_TYPE:
                 relay = self.relay_action = (message.get("message") or {}).get(disc)
             try:
                 await serve(message)
             finally:
-                detach(token)
                 _serving.reset(reset)
                 self.relay_action = None
                 action = serving.action or relay or "(unhandled)"
                 if serving.seconds is not None:
                     handler.record(serving.seconds, observer.handler_attributes(action, "event"))
-                if span.is_recording():
+                if token is not None:
+                    detach(token)
                     attributes = observer.action_attributes(action)
                     _finish(span, f"{name} {action}", attributes, serving)
                     span.set_attribute("chanx.layer.message.type", str(kind))
-                span.end()
+                    span.end()
 
         return observed
 
@@ -271,9 +289,9 @@ class OtelConnection:
                 action = known.get(id(frame))
                 if id(frame) == internal_error:
                     reason = "internal_error"
-            sent.add(1, observer.action_attributes(str(action or self.relay_action or "(frame)")))
+            sent.add(observer.action_attributes(str(action or self.relay_action or "(frame)")))
             if reason is not None:
-                errors.add(1, {**observer.base, "error.type": reason})
+                errors.add(observer.error_attributes(reason))
                 serving = _serving.get()
                 if serving is not None:
                     serving.error = reason

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import TracerProvider
 
-__all__ = ["METRICS", "Telemetry", "setup", "telemetry"]
+__all__ = ["METRICS", "Tally", "Telemetry", "setup", "telemetry"]
 
 SCOPE = "chanx"
 """The instrumentation scope name of every meter and tracer."""
@@ -61,7 +61,7 @@ METRICS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
         ),
     ),
     "chanx.frames.received": (
-        "counter",
+        "observable_counter",
         "{frame}",
         "Client frames served, by action (`(invalid)` when not decodable)",
         (
@@ -70,7 +70,7 @@ METRICS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
         ),
     ),
     "chanx.frames.sent": (
-        "counter",
+        "observable_counter",
         "{frame}",
         "Frames sent to clients, by action",
         (
@@ -79,7 +79,7 @@ METRICS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
         ),
     ),
     "chanx.frames.errors": (
-        "counter",
+        "observable_counter",
         "{frame}",
         "Error frames sent, by reason (the error code)",
         (
@@ -140,6 +140,31 @@ METRICS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
 """Every metric: name -> (instrument, unit, description, attribute keys). Documented as is."""
 
 
+class Tally:
+    """Counts per attribute set, kept in plain Python and read by an observable counter.
+
+    Per-frame counters cost a dict lookup and an addition this way, instead of an SDK
+    measurement (attribute cleaning, hashing, aggregation) per frame. Attribute dicts must
+    be the same objects each time (the observer caches one per action).
+    """
+
+    __slots__ = ("_cells",)
+
+    def __init__(self) -> None:
+        self._cells: dict[int, list[Any]] = {}
+
+    def add(self, attributes: dict[str, Any], amount: int = 1) -> None:
+        """Add `amount` to the count of `attributes`."""
+        cell = self._cells.get(id(attributes))
+        if cell is None:
+            cell = self._cells[id(attributes)] = [attributes, 0]
+        cell[1] += amount
+
+    def observe(self, options: CallbackOptions) -> Iterable[Observation]:
+        """The cumulative count of every attribute set seen."""
+        return [Observation(count, attributes) for attributes, count in list(self._cells.values())]
+
+
 class Telemetry:
     """One set of instruments, a tracer, and what the observable metrics read.
 
@@ -156,6 +181,7 @@ class Telemetry:
         from chanx_otel import __version__
 
         meter = (meter_provider or metrics.get_meter_provider()).get_meter(SCOPE, __version__)
+        self._own_tracer_provider = tracer_provider is not None
         self.tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer(
             SCOPE, __version__
         )
@@ -172,7 +198,13 @@ class Telemetry:
             create = getattr(meter, f"create_{kind.replace('updowncounter', 'up_down_counter')}")
             return create(name, unit=unit, description=description)
 
+        self.received = Tally()
+        self.sent = Tally()
+        self.errors = Tally()
         self._callbacks = {
+            "chanx.frames.received": self.received.observe,
+            "chanx.frames.sent": self.sent.observe,
+            "chanx.frames.errors": self.errors.observe,
             "chanx.frames.backlog": self._observe_backlog,
             "chanx.layer.messages.sent": self.layers.observe_sent,
             "chanx.layer.messages.delivered": self.layers.observe_delivered,
@@ -184,11 +216,19 @@ class Telemetry:
         self.duration = self.instruments["chanx.connection.duration"]
         self.closes = self.instruments["chanx.connection.closes"]
         self.refusals = self.instruments["chanx.handshake.refusals"]
-        self.received = self.instruments["chanx.frames.received"]
-        self.sent = self.instruments["chanx.frames.sent"]
-        self.errors = self.instruments["chanx.frames.errors"]
         self.handler = self.instruments["chanx.handler.duration"]
         self.backpressure = self.instruments["chanx.connection.backpressure.duration"]
+
+    @property
+    def tracing(self) -> bool:
+        """Whether spans can record: a provider was given, or the global one has been set.
+
+        Read when a connection opens: until an application sets a tracer provider, the
+        API's spans are no-ops, and connections skip them altogether.
+        """
+        return self._own_tracer_provider or not isinstance(
+            trace.get_tracer_provider(), trace.ProxyTracerProvider
+        )
 
     def _observe_backlog(self, options: CallbackOptions) -> Iterable[Observation]:
         totals: dict[str, int] = {}
@@ -224,8 +264,10 @@ def setup(
 ) -> Telemetry:
     """Choose the providers chanx records to (instead of the global ones).
 
-    Connections opened after this call record to the new providers. Call it at start-up,
-    before serving; tests call it with in-memory readers and exporters.
+    Connections opened after this call record to the new providers. Call it once per
+    provider, at start-up, before serving (a second call with the same `MeterProvider`
+    gets the first call's instruments back from the SDK, whose counts it no longer feeds);
+    tests call it with a fresh in-memory reader and exporter each.
 
     Args:
         meter_provider: The `MeterProvider` for chanx's metrics (default: the global one).
