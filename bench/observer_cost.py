@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import chanx_otel
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
     MetricExporter,
@@ -38,7 +39,6 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 
-import chanx_otel
 from chanx.core.decorators import ws_handler
 from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
 from chanx.messages.incoming import PingMessage
@@ -110,7 +110,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the raw rounds here")
     args = parser.parse_args()
     rounds: dict[str, list[float]] = {name: [] for name in VARIANTS}
-    for name, (asgi, configure) in VARIANTS.items():  # warm up every path once
+    for asgi, configure in VARIANTS.values():  # warm up every path once
         configure()
         asyncio.run(per_frame_us(asgi, 2_000))
     for _ in range(args.rounds):

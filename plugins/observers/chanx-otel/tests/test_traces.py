@@ -201,11 +201,10 @@ async def test_a_class_without_the_observer_records_nothing(recorded: Recorded) 
 async def test_without_a_tracer_provider_frames_skip_spans_but_keep_metrics(
     recorded: Recorded,
 ) -> None:
+    from chanx_otel import setup
     from opentelemetry import trace
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-
-    from chanx_otel import setup
 
     assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
     reader = InMemoryMetricReader()
