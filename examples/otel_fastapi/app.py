@@ -23,6 +23,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR, REGISTRY
 from starlette.routing import Route, WebSocketRoute
 
 from chanx.core.decorators import event_handler, ws_handler
@@ -84,6 +85,10 @@ class Room(AsyncJsonWebsocketConsumer[Notice]):
     async def handle_notice(self, event: Notice) -> Notice:
         return event
 
+
+# Keep /metrics about chanx: drop prometheus_client's process, platform and GC collectors.
+for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+    REGISTRY.unregister(collector)
 
 tracer = trace.get_tracer("chat.views")
 app = FastAPI(

@@ -272,3 +272,20 @@ def test_every_metric_is_in_the_guide(name: str) -> None:
     assert f"`{unit}`" in row
     for attribute in attributes:
         assert f"`{attribute}`" in row
+
+
+async def test_histograms_bucket_seconds_with_sub_millisecond_resolution(
+    recorded: Recorded,
+) -> None:
+    async with client() as ws:
+        await ws.send_message(Ping())
+        await ws.receive_json()
+    point = recorded.value(
+        "chanx.handler.duration",
+        chanx_consumer="Chat",
+        chanx_action="ping",
+        chanx_handler_kind="ws",
+    )
+    assert point.explicit_bounds[:4] == (0.0001, 0.00025, 0.0005, 0.001)
+    duration = recorded.value("chanx.connection.duration", chanx_consumer="Chat")
+    assert duration.explicit_bounds[0] == 1.0

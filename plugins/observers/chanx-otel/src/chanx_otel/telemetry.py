@@ -140,6 +140,15 @@ METRICS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
 """Every metric: name -> (instrument, unit, description, attribute keys). Documented as is."""
 
 
+_LATENCY = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+BOUNDARIES: dict[str, tuple[float, ...]] = {
+    "chanx.handler.duration": (*_LATENCY, 2.5, 5.0, 10.0),
+    "chanx.connection.backpressure.duration": (0.001, 0.01, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0),
+    "chanx.connection.duration": (1.0, 10.0, 60.0, 300.0, 900.0, 3600.0, 14400.0, 86400.0),
+}
+"""Histogram bucket boundaries in seconds (an advisory: a View may override them)."""
+
+
 class Tally:
     """Counts per attribute set, kept in plain Python and read by an observable counter.
 
@@ -195,6 +204,13 @@ class Telemetry:
                 callback = self._callbacks[name]
                 create = getattr(meter, f"create_{kind}")
                 return create(name, callbacks=[callback], unit=unit, description=description)
+            if kind == "histogram":
+                return meter.create_histogram(
+                    name,
+                    unit=unit,
+                    description=description,
+                    explicit_bucket_boundaries_advisory=list(BOUNDARIES[name]),
+                )
             create = getattr(meter, f"create_{kind.replace('updowncounter', 'up_down_counter')}")
             return create(name, unit=unit, description=description)
 
