@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import time
+import typing
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -35,10 +36,12 @@ INVALID = "(invalid)"
 class _Serving:
     """What the handler wrapper tells the frame (or layer) wrapper around it."""
 
-    __slots__ = ("action", "error", "exception", "seconds")
+    __slots__ = ("action", "attributes", "error", "exception", "handler_attributes", "seconds")
 
     def __init__(self) -> None:
         self.action: str | None = None
+        self.attributes: dict[str, str] | None = None
+        self.handler_attributes: dict[str, str] | None = None
         self.seconds: float | None = None
         self.exception: BaseException | None = None
         self.error: str | None = None
@@ -94,12 +97,16 @@ class OtelObserver:
     def wrap_handler(self, kind: str, action: str, handler: Any) -> Any:
         """Time `handler` and report its action and exception to the enclosing wrapper."""
         perf_counter = time.perf_counter
+        attributes = self.action_attributes(action)
+        handler_attributes = self.handler_attributes(action, kind)
 
         @functools.wraps(handler)
         async def observed(consumer: Any, message: Any) -> Any:
             serving = _serving.get()
             if serving is not None:
                 serving.action = action
+                serving.attributes = attributes
+                serving.handler_attributes = handler_attributes
             started = perf_counter()
             try:
                 return await handler(consumer, message)
@@ -189,6 +196,7 @@ class OtelConnection:
         tracer, observer = self.tracer, self.observer
         received, handler = self.telemetry.received, self.telemetry.handler
         connection, name = self.consumer.connection, self.consumer_name
+        invalid = observer.action_attributes(INVALID)
         attach, detach, in_context = (
             otel_context.attach,
             otel_context.detach,
@@ -203,17 +211,17 @@ class OtelConnection:
                 span = tracer.start_span(name, kind=SpanKind.SERVER)
                 if span.is_recording():
                     token = attach(in_context(span))
-            was_open = connection.open
+                    was_open = connection.open
             try:
                 await serve(message)
             finally:
-                action = serving.action or INVALID
-                received.add(observer.action_attributes(action))
+                attributes = serving.attributes or invalid
+                received.add(attributes)
                 if serving.seconds is not None:
-                    handler.record(serving.seconds, observer.handler_attributes(action, "ws"))
+                    handler.record(serving.seconds, serving.handler_attributes)
                 if token is not None:
                     detach(token)
-                    _finish(span, f"{name} {action}", observer.action_attributes(action), serving)
+                    _finish(span, f"{name} {serving.action or INVALID}", attributes, serving)
                     if was_open and not connection.open and connection.close_code is not None:
                         span.set_attribute("websocket.close.code", connection.close_code)
                     span.end()
@@ -256,7 +264,7 @@ class OtelConnection:
                 self.relay_action = None
                 action = serving.action or relay or "(unhandled)"
                 if serving.seconds is not None:
-                    handler.record(serving.seconds, observer.handler_attributes(action, "event"))
+                    handler.record(serving.seconds, serving.handler_attributes)
                 if token is not None:
                     detach(token)
                     attributes = observer.action_attributes(action)
@@ -278,18 +286,27 @@ class OtelConnection:
         }
         internal_error = id(plan.internal_error_frame)
 
+        by_type: dict[type, dict[str, str]] = {}
+
         async def observed(frame: Any, message: Any = None) -> None:
             await send_frame(frame, message)
             reason = None
-            if message is not None:
-                action = getattr(message, type(message).discriminator_field, None)
-                if isinstance(message, ErrorMessage):
-                    reason = message.payload.code
-            else:
+            if message is None:
                 action = known.get(id(frame))
                 if id(frame) == internal_error:
                     reason = "internal_error"
-            sent.add(observer.action_attributes(str(action or self.relay_action or "(frame)")))
+                sent.add(observer.action_attributes(action or self.relay_action or "(frame)"))
+            elif isinstance(message, ErrorMessage):
+                reason = message.payload.code
+                sent.add(observer.action_attributes("error"))
+            else:
+                attributes = by_type.get(type(message))
+                if attributes is None:
+                    action = getattr(message, type(message).discriminator_field, None)
+                    attributes = observer.action_attributes(str(action))
+                    if action is not None and _fixed(message):
+                        by_type[type(message)] = attributes
+                sent.add(attributes)
             if reason is not None:
                 errors.add(observer.error_attributes(reason))
                 serving = _serving.get()
@@ -297,6 +314,12 @@ class OtelConnection:
                     serving.error = reason
 
         return observed
+
+
+def _fixed(message: Any) -> bool:
+    """Whether every instance of `message`'s type has the same action (a one-value Literal)."""
+    field = type(message).model_fields.get(type(message).discriminator_field)
+    return field is not None and len(typing.get_args(field.annotation)) == 1
 
 
 def _finish(span: Any, name: str, attributes: dict[str, str], serving: _Serving) -> None:
