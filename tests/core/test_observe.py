@@ -241,3 +241,20 @@ def test_refusal_causes_follow_the_close_code() -> None:
     assert refusal_cause(1011) == "error"
     assert refusal_cause(4401) == "auth"
     assert refusal_cause(4408) == "auth"
+
+
+async def test_django_chanx_observers_setting_selects_observers(adapter: Any) -> None:
+    if adapter.name != "django":
+        pytest.skip("settings.CHANX is Django's")
+    from django.test import override_settings
+
+    cls = adapter.consumer(EchoBody, observers=None)
+    assert cls.current_plan().observer is None
+    with override_settings(CHANX={"OBSERVERS": ["recorder"]}):
+        assert cls.current_plan().observer is not None  # rebuilt: the setting shapes the plan
+        app = adapter.app(("/e", cls))
+        async with adapter.client(app, "/e") as client:
+            await client.send_message(Ping())
+            await client.receive_json()
+        assert ("recorder", "handler", "ping") in LOG
+    assert cls.current_plan().observer is None
