@@ -275,7 +275,7 @@ class OtelConnection:
         return observed
 
     def wrap_send(self, send_frame: Any) -> Any:
-        """Count every frame sent, by action, and error frames by reason."""
+        """Count every frame sent (when it is handed to the connection), errors by reason."""
         observer, sent, errors = self.observer, self.telemetry.sent, self.telemetry.errors
         plan = self.consumer._plan
         known = {
@@ -288,8 +288,8 @@ class OtelConnection:
 
         by_type: dict[type, dict[str, str]] = {}
 
-        async def observed(frame: Any, message: Any = None) -> None:
-            await send_frame(frame, message)
+        def observed(frame: Any, message: Any = None) -> Any:
+            # A plain function returning the send's coroutine: no extra coroutine per frame.
             reason = None
             if message is None:
                 action = known.get(id(frame))
@@ -312,6 +312,7 @@ class OtelConnection:
                 serving = _serving.get()
                 if serving is not None:
                     serving.error = reason
+            return send_frame(frame, message)
 
         return observed
 
