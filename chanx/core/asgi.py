@@ -65,7 +65,7 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
     observer = _observe(consumer)
     if not await admit_origin(consumer, connection, consumer._plan.authenticator_factory):
         if observer is not None:
-            observer.refused("origin", 403)
+            observer.refused("origin", connection.close_code or 403)  # HTTP 403, else a close
         return
     sync.remember_loop()
     code: int = CloseCode.NORMAL
