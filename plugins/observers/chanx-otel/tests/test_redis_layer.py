@@ -61,3 +61,38 @@ async def test_publishes_deliveries_and_reconnects_of_a_redis_layer(recorded: Re
             assert dropped == 0
     finally:
         await layer.close()
+
+
+async def test_sends_while_redis_is_unreachable_count_as_unavailable_drops(
+    recorded: Recorded,
+) -> None:
+    with socket.socket() as sock:  # a loopback port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = {
+        "url": f"redis://127.0.0.1:{port}/0",
+        "prefix": f"chanx-otel-{uuid.uuid4().hex[:8]}",
+        "connect_timeout": 0.5,
+        "socket_timeout": 1.0,
+        "reconnect_backoff": (0.02, 0.2),
+    }
+    configure_layers({"default": {"BACKEND": "redis", "CONFIG": config}})
+    layer = get_channel_layer()
+    try:
+        await Chat.broadcast_event(Nudge(), ["room"])  # observed: the layer is watched
+        await Chat.broadcast_event(Nudge(), ["elsewhere"])
+        stats = layer.stats  # type: ignore[attr-defined]
+        await until(lambda: stats.reconnects >= 1)
+        value = recorded.value
+        assert stats.unavailable == 2
+        assert (
+            value(
+                "chanx.layer.messages.dropped",
+                chanx_layer="default",
+                chanx_drop_reason="unavailable",
+            )
+            == 2
+        )
+        assert value("chanx.layer.redis.reconnects", chanx_layer="default") == stats.reconnects
+    finally:
+        await layer.close()
