@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -67,3 +69,17 @@ def recorded() -> Iterator[Recorded]:
     yield Recorded(reader, exporter, tracer_provider)
     conf.reset()
     reset_layers()
+
+
+def require_redis() -> None:
+    """Skip without Redis at 127.0.0.1:6379, or fail when CHANX_REQUIRE_REDIS=1 (CI)."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            if sock.recv(16).startswith(b"+PONG"):
+                return
+    except OSError:
+        pass
+    if os.environ.get("CHANX_REQUIRE_REDIS") == "1":
+        pytest.fail("CHANX_REQUIRE_REDIS=1 but no Redis answers at 127.0.0.1:6379")
+    pytest.skip("Redis not reachable at 127.0.0.1:6379 (set CHANX_REQUIRE_REDIS=1 to fail)")

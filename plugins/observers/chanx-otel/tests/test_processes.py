@@ -24,6 +24,8 @@ import httpx
 import pytest
 import websockets
 
+from .conftest import require_redis
+
 pytestmark = pytest.mark.e2e
 
 APP_DIR = Path(__file__).resolve().parents[4] / "examples" / "otel_fastapi"
@@ -35,15 +37,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 @contextmanager
@@ -92,8 +85,7 @@ async def read_spans(path: Path, name: str, count: int = 1) -> list[dict[str, An
 
 @pytest.mark.redis
 async def test_a_broadcast_in_process_a_links_to_deliveries_in_process_b(tmp_path: Path) -> None:
-    if not redis_up():
-        pytest.skip("Redis not reachable at 127.0.0.1:6379")
+    require_redis()
     prefix = f"chanx-otel-{uuid.uuid4().hex[:8]}"
     shared = {"CHANX_DEMO_REDIS_URL": REDIS_URL, "CHANX_DEMO_REDIS_PREFIX": prefix}
     spans_a, spans_b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"

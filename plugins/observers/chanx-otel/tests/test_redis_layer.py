@@ -11,19 +11,10 @@ import pytest
 
 from chanx.layers import configure_layers, get_channel_layer
 
-from .conftest import Recorded
+from .conftest import Recorded, require_redis
 from .test_metrics import Chat, Nudge, client
 
 pytestmark = pytest.mark.redis
-
-
-def redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 async def until(check: Callable[[], bool], timeout: float = 10) -> None:
@@ -35,8 +26,7 @@ async def until(check: Callable[[], bool], timeout: float = 10) -> None:
 
 
 async def test_publishes_deliveries_and_reconnects_of_a_redis_layer(recorded: Recorded) -> None:
-    if not redis_up():
-        pytest.skip("Redis not reachable at 127.0.0.1:6379")
+    require_redis()
     prefix = f"chanx-otel-{uuid.uuid4().hex[:8]}"
     url = "redis://127.0.0.1:6379/0"
     configure_layers({"default": {"BACKEND": "redis", "CONFIG": {"url": url, "prefix": prefix}}})
