@@ -166,6 +166,8 @@ class ConnectionObserver(Protocol):
 
     The `wrap_*` methods are called once per connection; what they return is called per
     frame, so the runtime makes no plugin call per message beyond the wrappers themselves.
+    They run on the connection's own path, unguarded: an observer must not raise (a wrapper
+    must let the wrapped call's exceptions through unchanged).
     """
 
     def refused(self, cause: str, code: int) -> None:
