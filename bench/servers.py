@@ -58,6 +58,19 @@ SERVERS: dict[str, ServerSpec] = {
             description=f"chanx at {BASELINE or '$CHANX_BENCH_BASELINE (unset)'}",
         ),
         ServerSpec("chanx", "chanx_ping:app", main_python, description="chanx (this repo)"),
+        ServerSpec(
+            "chanx-otel",
+            "chanx_otel_ping:app",
+            main_python,
+            description="chanx with the otel observer, no SDK (API no-op providers)",
+        ),
+        ServerSpec(
+            "chanx-otel-sdk",
+            "chanx_otel_ping:app",
+            main_python,
+            env={"BENCH_OTEL": "sdk"},
+            description="chanx with the otel observer, SDK with no-op exporters",
+        ),
         ServerSpec("raw", "raw_starlette:app", main_python, description="raw Starlette"),
         ServerSpec(
             "upstream",

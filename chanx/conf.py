@@ -73,6 +73,8 @@ class Settings:
         log_ignored_actions: Actions never logged.
         camelize: Apply the camelize formatter (a plugin) to every consumer.
         discriminator_field: The field client frames route on.
+        observers: Registered observer names (plugins such as `"otel"`) that watch every
+            consumer class that does not set its own `observers`.
     """
 
     allowed_origins: tuple[str, ...] = ()
@@ -93,6 +95,7 @@ class Settings:
     log_ignored_actions: tuple[str, ...] = ()
     camelize: bool = False
     discriminator_field: str = "action"
+    observers: tuple[str, ...] = ()
     sensitive_params: tuple[str, ...] = field(
         default=(
             "token",
@@ -249,6 +252,12 @@ def _validate(name: str, value: Any) -> Any:
     if name == "log_ignored_actions":
         if isinstance(value, str) or not all(isinstance(v, str) for v in value):
             raise ValueError(f"chanx setting {name} must be a list of action names, got {value!r}")
+        return tuple(value)
+    if name == "observers":
+        if isinstance(value, str) or not all(isinstance(v, str) and v for v in value):
+            raise ValueError(
+                f"chanx setting {name} must be a list of observer names, got {value!r}"
+            )
         return tuple(value)
     if name in ("allowed_origins", "sensitive_params"):
         if isinstance(value, str) or not all(isinstance(v, str) for v in value):

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ from chanx.core.consumer import RUNTIME_SETTINGS
 from chanx.core.frames import FrameRunner
 from chanx.core.handshake import open_connection, refuse
 from chanx.core.limits import Limits, admit_origin, release_user_slot, resolve_limits
+from chanx.core.observe import refusal_cause
 from chanx.core.topics.session import TopicSession
 from chanx.core.transport import release_if_stuck
 from chanx.core.watchdog import unwatch, watch
@@ -40,6 +42,7 @@ from chanx.layers.exceptions import LayerClosed
 
 if TYPE_CHECKING:
     from chanx.core.consumer import BaseConsumer
+    from chanx.kernel.contracts import ConnectionObserver, Serve
 
 __all__ = ["serve"]
 
@@ -61,7 +64,10 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
     for name in RUNTIME_SETTINGS:
         setattr(consumer, name, value_for(consumer, name))
     limits = resolve_limits(consumer)
+    observer = _observe(consumer)
     if not await admit_origin(consumer, connection, consumer._plan.authenticator_factory):
+        if observer is not None:
+            observer.refused("origin", connection.close_code or 403)  # HTTP 403, else a close
         return
     sync.remember_loop()
     code: int = CloseCode.NORMAL
@@ -78,21 +84,28 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
             )
             opened = False
         if not opened:
+            if observer is not None:
+                observer.refused(refusal_cause(connection.close_code), connection.close_code or 0)
             code = await _drain_until_disconnect(receive)
             return
         watch(connection, limits.send_timeout, limits.shutdown_grace)
-        serve_frame = consumer._serve_client_frame
+        serve_frame: Serve = consumer._serve_client_frame
+        serve_layer: Serve = consumer._serve_layer_message
         if consumer._plan.topics is not None:  # decided by the plan: envelope-aware frames
             session = consumer._topic_session = TopicSession(consumer, consumer._plan.topics)
             serve_frame = session.serve_frame
+        if observer is not None:
+            observer.opened()
+            serve_frame = observer.wrap_frame(serve_frame)
+            serve_layer = observer.wrap_layer(serve_layer)
         frames = connection.frames = FrameRunner(
             serve_frame, limits.max_pending_frames, contextvars.copy_context()
         )
         if consumer.channel_layer is not None and consumer.channel_name:
-            layer_task = asyncio.create_task(_layer_worker(consumer))
+            layer_task = asyncio.create_task(_layer_worker(consumer, serve_layer))
         if session is not None:
             await session.open()
-        code = await _read_client(consumer, connection, frames, limits, receive)
+        code = await _read_client(connection, frames, limits, receive, observer)
     except asyncio.CancelledError:
         if connection.aborted is None:  # a real cancellation, not the watchdog's abort
             raise
@@ -119,20 +132,35 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
         if session is not None:
             await session.close()
         await _on_disconnected(consumer, code)
+        if observer is not None:
+            observer.closed(connection.close_code or code)
+
+
+def _observe(consumer: BaseConsumer[Any]) -> ConnectionObserver | None:
+    """The connection's observer, sending through its wrapper; None for unobserved classes."""
+    plan_observer = consumer._plan.observer
+    if plan_observer is None:
+        return None
+    observer: ConnectionObserver = plan_observer.connect(consumer)
+    consumer._send_frame = observer.wrap_send(consumer._send_frame)  # type: ignore[method-assign]
+    return observer
 
 
 async def _read_client(
-    consumer: BaseConsumer[Any],
     connection: Connection,
     frames: FrameRunner[Message],
     limits: Limits,
     receive: Receive,
+    observer: ConnectionObserver | None,
 ) -> int:
     """Read frames until the client leaves; return the close code."""
     bucket = limits.bucket
     while True:
         if frames.full:  # stop reading: the server pauses the socket, TCP slows the client
+            paused = time.perf_counter()
             await frames.wait_for_room()
+            if observer is not None:
+                observer.backpressure(time.perf_counter() - paused)
         message = await receive()
         kind = message["type"]
         if kind == "websocket.receive":
@@ -155,7 +183,9 @@ async def _drain_until_disconnect(receive: Receive) -> int:
             return int(message.get("code", CloseCode.NORMAL))
 
 
-async def _layer_worker(consumer: BaseConsumer[Any]) -> None:
+async def _layer_worker(
+    consumer: BaseConsumer[Any], serve: Callable[[Any], Awaitable[None]]
+) -> None:
     layer = consumer.channel_layer
     assert layer is not None
     while True:
@@ -166,7 +196,7 @@ async def _layer_worker(consumer: BaseConsumer[Any]) -> None:
                 "%s: channel layer closed; events stop for this connection", consumer._plan.consumer
             )
             return
-        await consumer._serve_layer_message(message)
+        await serve(message)
 
 
 async def _on_disconnected(consumer: BaseConsumer[Any], code: int) -> None:

@@ -58,6 +58,7 @@ class Connection:
         "_expiry_close",
         "_send",
         "aborted",
+        "close_code",
         "consumer",
         "frames",
         "gate",
@@ -78,6 +79,8 @@ class Connection:
         """When the send in progress started (`time.monotonic()`); 0.0 when none is."""
         self.aborted: int | None = None
         """The close code of an abort (`abort()`), else None."""
+        self.close_code: int | None = None
+        """The code the server closed (or aborted) the connection with, else None."""
         self.task: asyncio.Task[Any] | None = None
         """The task serving the connection (cancelled by `abort()`)."""
         self.gate: asyncio.Event | None = None
@@ -142,6 +145,7 @@ class Connection:
         if self.state is ConnectionState.CLOSED:
             return
         self.state = ConnectionState.CLOSED
+        self.close_code = int(code)
         self.disarm_expiry()
         code = for_server(int(code), self._send)
         self.send_since = time.monotonic()
@@ -170,7 +174,7 @@ class Connection:
         if self.aborted is not None or self.task is None:
             return False
         self.state = ConnectionState.CLOSED
-        self.aborted = code
+        self.aborted = self.close_code = code
         self.disarm_expiry()
         self.task.cancel()
         return True

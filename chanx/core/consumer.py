@@ -23,6 +23,7 @@ from chanx.core.events import EVENT_TYPE, RELAY_TYPE, CapturedEvent, EventSender
 from chanx.core.failures import error_frame, log_failure
 from chanx.core.groups import default_groups, target_groups
 from chanx.core.limits import ConnectionLimits
+from chanx.core.observe import instrument, resolve_observers
 from chanx.core.plan import ConsumerPlan, compile_plan
 from chanx.core.resolve import resolve_authenticator, resolve_formatters
 from chanx.core.topic import TOPIC_TYPE, Topic
@@ -82,6 +83,8 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
         max_subscriptions: Topics one connection may be subscribed to at once.
         subscribe_rate: (subscribes, per seconds) one connection may make, or None.
         history_read_limit: Most missed pushes one resume replays (more: not recovered).
+        observers: Registered observer names (e.g. `("otel",)`); None uses the
+            `observers` setting.
     """
 
     send_completion: bool | None = None
@@ -105,6 +108,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
     max_subscriptions: ClassVar[int] = 100
     subscribe_rate: ClassVar[tuple[int, float] | None] = (50, 1.0)
     history_read_limit: ClassVar[int] = 1000
+    observers: ClassVar[Sequence[str] | None] = None
 
     __chanx_plan__: ClassVar[ConsumerPlan]
     __chanx_plan_generation__: ClassVar[int]
@@ -130,6 +134,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
         generation = conf.generation
         host = get_plugin_host()
         plan = compile_plan(cls, resolve_formatters(cls, host), resolve_authenticator(cls, host))
+        plan = instrument(plan, resolve_observers(cls, host))
         first = "__chanx_plan__" not in cls.__dict__
         cls.__chanx_plan__ = plan
         cls.__chanx_plan_generation__ = generation
@@ -234,6 +239,8 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
             "message": dump_event(message),
             "exclude": self.channel_name if exclude_current else None,
         }
+        if self._plan.observer is not None:
+            self._plan.observer.stamp(relay, layer)
         for group in target_groups(self.groups, groups):  # a str is one group
             await layer.group_send(group, relay)
 
@@ -279,12 +286,13 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
             else:
                 decoded = plan.decoder.decode_binary(message.get("bytes") or b"")
         except FrameError as error:
+            reply = error.to_message()
             if error.text_reply:  # a text frame on a binary wire: answer in JSON text
-                await self._send_frame(_TEXT.encode(error.to_message()))
+                await self._send_frame(_TEXT.encode(reply), reply)
                 if self.send_completion:
                     await self._send_frame(_TEXT_COMPLETE)
                 return
-            await self._send_frame(plan.codec.encode(error.to_message()))
+            await self._send_frame(plan.codec.encode(reply), reply)
         else:
             if self.log_websocket_message:
                 self._log_frame("received", text or message.get("bytes") or b"", decoded)
@@ -373,6 +381,7 @@ _PLAN_ATTRIBUTES = frozenset(
         "max_subscriptions",
         "subscribe_rate",
         "history_read_limit",
+        "observers",
     }
 )
 _TEXT = WireCodec()

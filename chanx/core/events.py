@@ -51,6 +51,7 @@ class EventSender(Generic[EventT]):
     # Declared here, given their defaults by the consumer class (see BaseConsumer).
     channel_layer_alias: ClassVar[str | None]
     groups: list[str]
+    __chanx_plan__: ClassVar[Any]  # the class's ConsumerPlan (its observer stamps events)
 
     @classmethod
     async def send_event(cls, event: EventT, channel_name: str) -> None:
@@ -58,7 +59,10 @@ class EventSender(Generic[EventT]):
         layer = cls._layer_for_events("send_event")
         for tap in event_taps:
             tap(CapturedEvent(cls, event, channel_name=channel_name))
-        await layer.send(channel_name, {"type": EVENT_TYPE, "event": dump_event(event)})
+        payload = {"type": EVENT_TYPE, "event": dump_event(event)}
+        if cls.__chanx_plan__.observer is not None:
+            cls.__chanx_plan__.observer.stamp(payload, layer)
+        await layer.send(channel_name, payload)
 
     @classmethod
     async def broadcast_event(
@@ -70,6 +74,8 @@ class EventSender(Generic[EventT]):
         for tap in event_taps:
             tap(CapturedEvent(cls, event, groups=targets))
         payload = {"type": EVENT_TYPE, "event": dump_event(event)}
+        if cls.__chanx_plan__.observer is not None:
+            cls.__chanx_plan__.observer.stamp(payload, layer)
         for group in targets:
             await layer.group_send(group, payload)
 

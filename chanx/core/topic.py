@@ -82,9 +82,9 @@ class Topic(Generic[EventT]):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        from chanx.core.plan import _definition_namespace
+        from chanx.core.routes import definition_namespace
 
-        cls._localns = _definition_namespace()
+        cls._localns = definition_namespace()
         cls._hosts = []
         pattern = cls.__dict__.get("pattern")
         if pattern is None:

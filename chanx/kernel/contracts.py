@@ -7,17 +7,20 @@ Registries hold factories, not instances: a layer factory is called with the ali
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 __all__ = [
     "AuthenticatorFactory",
     "ChannelLayer",
+    "ConnectionObserver",
     "DocEmitter",
     "DocEmitterFactory",
     "Formatter",
     "FormatterFactory",
     "LayerFactory",
+    "Observer",
+    "ObserverFactory",
     "WireFormat",
 ]
 
@@ -147,6 +150,82 @@ class DocEmitter(Protocol):
         ...
 
 
+Serve: TypeAlias = Callable[[Any], Coroutine[Any, Any, None]]
+"""Serves one client frame (an ASGI receive message) or one channel-layer message."""
+
+SendFrame: TypeAlias = Callable[..., Coroutine[Any, Any, None]]
+"""Sends one frame: `send_frame(frame, message=None)`, `message` being the typed message."""
+
+Handler: TypeAlias = Callable[[Any, Any], Awaitable[Any]]
+"""A `@ws_handler` / `@event_handler` method: `handler(consumer, message)`."""
+
+
+@runtime_checkable
+class ConnectionObserver(Protocol):
+    """Watches one connection; returned by `Observer.connect` at `websocket.connect`.
+
+    The `wrap_*` methods are called once per connection; what they return is called per
+    frame, so the runtime makes no plugin call per message beyond the wrappers themselves.
+    They run on the connection's own path, unguarded: an observer must not raise (a wrapper
+    must let the wrapped call's exceptions through unchanged).
+    """
+
+    def refused(self, cause: str, code: int) -> None:
+        """The handshake was refused: `cause` is `origin`, `auth`, `limit` or `error`."""
+        ...
+
+    def opened(self) -> None:
+        """The connection was accepted and is in its groups."""
+        ...
+
+    def wrap_frame(self, serve: Serve) -> Serve:
+        """Wrap the serving of one client frame (runs in the frame's own task)."""
+        ...
+
+    def wrap_layer(self, serve: Serve) -> Serve:
+        """Wrap the serving of one channel-layer message (an event or a relay)."""
+        ...
+
+    def wrap_send(self, send_frame: SendFrame) -> SendFrame:
+        """Wrap `send_frame(frame, message=None)`, through which every frame is sent."""
+        ...
+
+    def backpressure(self, seconds: float) -> None:
+        """Reading paused for `seconds` because the frame backlog was full."""
+        ...
+
+    def closed(self, code: int) -> None:
+        """The connection ended with close `code` (called after `refused` too; ignore it)."""
+        ...
+
+
+@runtime_checkable
+class Observer(Protocol):
+    """Watches the consumers of one class; built by `factory(consumer_cls)` at class creation.
+
+    A consumer class selects observers with `observers = ("otel",)` (or the `observers`
+    setting for every class). Its plan then holds the observer, its wrapped handlers and
+    the callables below; a class that selects none runs the unobserved code path.
+    """
+
+    @property
+    def name(self) -> str:
+        """The registered name, e.g. `"otel"`."""
+        ...
+
+    def wrap_handler(self, kind: str, action: str, handler: Handler) -> Handler:
+        """Wrap a handler once, at plan time (`kind` is `ws` or `event`)."""
+        ...
+
+    def stamp(self, message: dict[str, Any], layer: Any) -> None:
+        """Annotate an outgoing channel-layer message (e.g. with trace context) in place."""
+        ...
+
+    def connect(self, consumer: Any) -> ConnectionObserver:
+        """Start watching a connection that `consumer` serves."""
+        ...
+
+
 AuthenticatorFactory: TypeAlias = Callable[..., Any]
 """Builds an authenticator; in practice a `chanx.core.authenticator.BaseAuthenticator` subclass."""
 
@@ -158,3 +237,6 @@ FormatterFactory: TypeAlias = Callable[..., Formatter]
 
 DocEmitterFactory: TypeAlias = Callable[..., DocEmitter]
 """Builds a doc emitter: `factory()`."""
+
+ObserverFactory: TypeAlias = Callable[[type], Observer]
+"""Builds an observer for one consumer class: `factory(consumer_cls)`."""

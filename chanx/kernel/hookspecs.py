@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         DocEmitterFactory,
         FormatterFactory,
         LayerFactory,
+        ObserverFactory,
     )
     from chanx.kernel.registry import ComponentRegistry
 
@@ -80,6 +81,24 @@ def chanx_register_doc_emitters(registry: ComponentRegistry[DocEmitterFactory]) 
     Args:
         registry: call `registry.add(name, factory)`; `factory()` must return an object
             following `chanx.kernel.contracts.DocEmitter`.
+
+    Returns:
+        None.
+    """
+
+
+@hookspec
+def chanx_register_observers(registry: ComponentRegistry[ObserverFactory]) -> None:
+    """Add observers (metrics, traces) that consumers can list in `observers = (...)`.
+
+    Called once per plugin when the plugin host is built (or on `PluginHost.register`).
+    An observer is resolved when a consumer class is compiled and returns plain callables
+    and wrappers the runtime calls per connection, frame and event, so no hook is called
+    per message (see `chanx.kernel.contracts.Observer`).
+
+    Args:
+        registry: call `registry.add(name, factory)`; `factory(consumer_cls)` must return an
+            object following `chanx.kernel.contracts.Observer`.
 
     Returns:
         None.

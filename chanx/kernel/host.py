@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         DocEmitterFactory,
         FormatterFactory,
         LayerFactory,
+        ObserverFactory,
     )
 
 __all__ = ["PluginHost", "get_plugin_host", "reset_plugin_host"]
@@ -43,6 +44,7 @@ REGISTRATION_HOOKS: dict[str, str] = {
     "chanx_register_layers": "layers",
     "chanx_register_formatters": "formatters",
     "chanx_register_doc_emitters": "doc_emitters",
+    "chanx_register_observers": "observers",
 }
 """Each registration hook, mapped to the `PluginHost` registry attribute it fills."""
 
@@ -84,6 +86,9 @@ class PluginHost:
         )
         self.doc_emitters: ComponentRegistry[DocEmitterFactory] = ComponentRegistry(
             "doc emitter", describe=self._describe
+        )
+        self.observers: ComponentRegistry[ObserverFactory] = ComponentRegistry(
+            "observer", describe=self._describe
         )
         self._registries: dict[str, ComponentRegistry[Any]] = {
             hook: getattr(self, attribute) for hook, attribute in REGISTRATION_HOOKS.items()

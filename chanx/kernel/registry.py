@@ -55,6 +55,7 @@ FIRST_PARTY: tuple[FirstPartyComponent, ...] = (
     FirstPartyComponent("layer", "redis", "chanx-layer-redis", "redis"),
     FirstPartyComponent("formatter", "camelize", "chanx-format-camelize", "camelize"),
     FirstPartyComponent("formatter", "msgpack", "chanx-format-msgpack", "msgpack"),
+    FirstPartyComponent("observer", "otel", "chanx-otel", "otel"),
 )
 
 

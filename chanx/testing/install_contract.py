@@ -31,6 +31,7 @@ __all__ = ["InstalledPluginContract"]
 _USES = {
     "formatter": "    formatters = ({name!r},)\n",
     "authenticator": "    authenticator_class = {name!r}\n",
+    "observer": "    observers = ({name!r},)\n",
 }
 
 
@@ -38,7 +39,8 @@ class InstalledPluginContract:
     """Base class of the install tests of one plugin distribution (see the module docstring).
 
     Attributes:
-        kind: `"formatter"` or `"authenticator"` (the component selected on a consumer class).
+        kind: `"formatter"`, `"authenticator"` or `"observer"` (the component selected on a
+            consumer class).
         name: The component's registered name.
         entry_point: The entry-point name in group `chanx`.
         distribution: The distribution's name.

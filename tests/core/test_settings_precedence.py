@@ -38,6 +38,7 @@ VALUES: dict[str, tuple[Any, Any, Any, Any]] = {
     "log_ignored_actions": (("x",), ("y",), ("z",), ("w",)),
     "camelize": (True, False, True, False),
     "discriminator_field": ("kind", "type", "op", "verb"),
+    "observers": (("a",), ("b",), ("c",), ("d",)),
 }
 SOURCE: dict[str, Any] = {}
 

@@ -26,7 +26,7 @@ def parameters(function: object) -> list[str]:
     return [p for p in inspect.signature(function).parameters if p != "self"]  # type: ignore[arg-type]
 
 
-def test_there_are_eight_hooks() -> None:
+def test_there_are_nine_hooks() -> None:
     assert sorted(HOOKSPECS) == [
         "chanx_connection_closed",
         "chanx_connection_opened",
@@ -35,6 +35,7 @@ def test_there_are_eight_hooks() -> None:
         "chanx_register_doc_emitters",
         "chanx_register_formatters",
         "chanx_register_layers",
+        "chanx_register_observers",
         "chanx_validate_consumer",
     ]
 

@@ -88,6 +88,7 @@ def test_first_party_table_covers_the_documented_components() -> None:
         ("layer", "redis"): ("chanx-layer-redis", "redis"),
         ("authenticator", "drf"): ("chanx-auth-drf", "drf"),
         ("authenticator", "token"): ("chanx-auth-token", "token"),
+        ("observer", "otel"): ("chanx-otel", "otel"),
     }
     assert first_party_component("layer", "memory") is None
 

@@ -15,15 +15,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chanx.core.codec import Frame, MessageDecoder, WireCodec
-from chanx.core.plan import (
+from chanx.core.plan import EventDecoder, _union_adapter
+from chanx.core.routes import (
     ConsumerDefinitionError,
-    EventDecoder,
     Route,
-    _check_discriminator,
-    _collect_handlers,
-    _make_route,
-    _union_adapter,
-    _union_members,
+    check_discriminator,
+    collect_handlers,
+    make_route,
+    union_members,
 )
 from chanx.core.topic import Topic
 from chanx.messages.base import BaseMessage, discriminator_values
@@ -119,7 +118,7 @@ def topic_event_types(topic: type[Topic[Any]]) -> tuple[type[BaseMessage], ...]:
         for base in getattr(klass, "__orig_bases__", ()):
             if typing.get_origin(base) is Topic:
                 for arg in typing.get_args(base):
-                    for member in _union_members(arg):
+                    for member in union_members(arg):
                         if (
                             isinstance(member, type)
                             and issubclass(member, BaseMessage)
@@ -137,14 +136,14 @@ def _compile_topic(
 
     ws_routes: dict[str, Route] = {}
     event_dispatch: dict[type, Route] = {}
-    for method_name, func in _collect_handlers(topic).items():
+    for method_name, func in collect_handlers(topic).items():
         spec: HandlerSpec = getattr(func, HANDLER_ATTR)
-        route = _make_route(topic, method_name, func, spec, topic._localns)
+        route = make_route(topic, method_name, func, spec, topic._localns)
         if spec.kind == "event":
             event_dispatch.update(dict.fromkeys(route.input_types, route))
             continue
         for message_type in route.input_types:
-            _check_discriminator(topic.__qualname__, route, message_type, disc)
+            check_discriminator(topic.__qualname__, route, message_type, disc)
             for value in discriminator_values(message_type.model_fields[disc].annotation):
                 if value in ("subscribe", "unsubscribe"):
                     raise ConsumerDefinitionError(
