@@ -44,7 +44,10 @@ if TYPE_CHECKING:
     from chanx.core.consumer import BaseConsumer
     from chanx.kernel.contracts import ConnectionObserver, Serve
 
-__all__ = ["serve"]
+__all__ = ["PEEK_SECONDS", "serve"]
+
+PEEK_SECONDS = 1.0
+"""While the backlog is full, how often one more message is read anyway (to see a disconnect)."""
 
 logger = logging.getLogger("chanx.consumer")
 
@@ -158,7 +161,9 @@ async def _read_client(
     while True:
         if frames.full:  # stop reading: the server pauses the socket, TCP slows the client
             paused = time.perf_counter()
-            await frames.wait_for_room()
+            # Still read one message a second: a client that left while a handler hangs must
+            # be noticed (and the handler cancelled).
+            await frames.wait_for_room(PEEK_SECONDS)
             if observer is not None:
                 observer.backpressure(time.perf_counter() - paused)
         message = await receive()
@@ -170,6 +175,8 @@ async def _read_client(
                 await connection.close(CloseCode.MESSAGE_TOO_BIG, "frame too big")
             elif bucket is not None and not bucket.take():
                 await connection.close(CloseCode.RATE_LIMITED, "message rate exceeded")
+            elif frames.overfull:  # a flood at a handler stuck for max_pending_frames seconds
+                await connection.close(CloseCode.RATE_LIMITED, "too many pending frames")
             else:
                 frames.submit(message)
         elif kind == "websocket.disconnect":

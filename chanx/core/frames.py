@@ -8,7 +8,9 @@ connection, and a `ContextVar` set while handling one frame is not seen by the n
 Frames run strictly in arrival order: the next one starts when the previous one is done.
 Frames that arrive meanwhile wait in a bounded backlog; when it is full the serving loop
 stops reading the socket (`wait_for_room()`), so TCP slows the client down instead of the
-server dropping or closing it.
+server dropping or closing it. It still reads one message a second, so that a client that
+leaves while a handler hangs is noticed; a client that keeps sending while a handler makes no
+progress long enough to fill the backlog twice over (`overfull`) is closed with 4429.
 
 On Python 3.12+ a frame's task is started eagerly (it runs synchronously until its first
 suspension, inside its own task), so a frame whose handler never suspends costs about what
@@ -84,12 +86,26 @@ class FrameRunner(Generic[T]):
         else:
             self._start(frame, eager=EAGER)
 
-    async def wait_for_room(self) -> None:
-        """Wait until the backlog has room again."""
-        while len(self._backlog) >= self._limit:
-            if self._room is None or self._room.done():
-                self._room = self._loop.create_future()
-            await self._room
+    @property
+    def overfull(self) -> bool:
+        """Whether the backlog holds twice its limit (frames read while it was full)."""
+        return len(self._backlog) >= 2 * self._limit
+
+    async def wait_for_room(self, timeout: float | None = None) -> bool:
+        """Wait until the backlog has room again, for at most `timeout` seconds.
+
+        Returns:
+            Whether there is room (False: the timeout passed first).
+        """
+        try:
+            async with asyncio.timeout(timeout):
+                while len(self._backlog) >= self._limit:
+                    if self._room is None or self._room.done():
+                        self._room = self._loop.create_future()
+                    await asyncio.shield(self._room)
+        except TimeoutError:
+            return False
+        return True
 
     async def finish(self, timeout: float) -> None:
         """Drop the backlog and let the frame in progress finish, for at most `timeout` s."""

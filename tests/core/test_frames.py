@@ -152,3 +152,22 @@ async def test_finish_lets_the_running_frame_end_within_the_timeout() -> None:
     await asyncio.wait_for(stuck.finish(0.01), 1)  # bounded by its timeout
     assert stuck.busy
     await stuck.cancel()
+
+
+async def test_wait_for_room_gives_up_after_its_timeout() -> None:
+    gate = asyncio.Event()
+
+    async def serve(frame: int) -> None:
+        await gate.wait()
+
+    runner: FrameRunner[int] = FrameRunner(serve, limit=1)
+    for frame in range(2):
+        runner.submit(frame)
+    assert runner.full
+    assert not runner.overfull
+    assert await runner.wait_for_room(0.01) is False
+    runner.submit(2)  # what the serving loop reads anyway to notice a disconnect
+    assert runner.overfull
+    gate.set()
+    assert await asyncio.wait_for(runner.wait_for_room(1.0), 2) is True
+    await runner.cancel()

@@ -268,3 +268,44 @@ async def test_django_groups_set_in_init_are_per_connection_and_kept() -> None:
         await Replaced.broadcast_event(Notify(payload="x"), groups=["mine"])
         assert await client.receive_all_messages("event_complete") == []
         assert Replaced.groups == ["all"]
+
+
+class HangBody:
+    started: ClassVar[asyncio.Event]
+    cancelled: ClassVar[asyncio.Event]
+
+    @ws_handler
+    async def handle_step(self, message: Step) -> Said:
+        self.started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled.set()
+            raise
+        return Said()
+
+
+async def test_a_client_leaving_while_the_backlog_is_full_is_noticed(adapter: Any) -> None:
+    HangBody.started, HangBody.cancelled = asyncio.Event(), asyncio.Event()
+    app = adapter.app(("/h", adapter.consumer(HangBody), {"max_pending_frames": 1}))
+    client = adapter.client(app, "/h")
+    await client.connect()
+    for _ in range(3):  # one hangs, one waits, one is left unread
+        await client.send_message(Step())
+    await HangBody.started.wait()
+    await client.disconnect(timeout=5)  # read within a few PEEK_SECONDS, then cleaned up
+    assert HangBody.cancelled.is_set()
+
+
+async def test_a_flood_at_a_stuck_handler_is_closed_once_the_backlog_is_full_twice(
+    adapter: Any,
+) -> None:
+    HangBody.started, HangBody.cancelled = asyncio.Event(), asyncio.Event()
+    app = adapter.app(("/h", adapter.consumer(HangBody), {"max_pending_frames": 1}))
+    client = adapter.client(app, "/h")
+    await client.connect()
+    for _ in range(5):  # one hangs, one waits, one more is read a second later, then 4429
+        await client.send_message(Step())
+    await client.assert_closed(4429, timeout=6)
+    await client.disconnect(timeout=5)
+    assert HangBody.cancelled.is_set()
