@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 @hookimpl
 def chanx_register_doc_emitters(registry: ComponentRegistry[DocEmitterFactory]) -> None:
-    """Register the AsyncAPI 3.0 JSON and YAML emitters and the offline HTML page."""
+    """Register the AsyncAPI 3 JSON and YAML emitters and the offline HTML page."""
     from chanx.asyncapi.asyncapi3 import AsyncApiJsonEmitter, AsyncApiYamlEmitter
     from chanx.asyncapi.html import HtmlEmitter
 
