@@ -78,6 +78,8 @@ def _channel(channel: ChannelDoc) -> dict[str, Any]:
         entry["x-chanx-wire"] = channel.wire
     if channel.discriminator != "action":
         entry["x-chanx-discriminator"] = channel.discriminator
+    if channel.binary:
+        entry["x-chanx-binary"] = True
     if channel.completion:
         entry["x-chanx-completion"] = True
     return entry

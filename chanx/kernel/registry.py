@@ -53,6 +53,12 @@ FIRST_PARTY: tuple[FirstPartyComponent, ...] = (
     FirstPartyComponent("layer", "redis", "chanx-layer-redis", "redis"),
     FirstPartyComponent("formatter", "camelize", "chanx-format-camelize", "camelize"),
     FirstPartyComponent("formatter", "msgpack", "chanx-format-msgpack", "msgpack"),
+    FirstPartyComponent(
+        "doc emitter", "python-client", "chanx-docs-python-client", "python-client"
+    ),
+    FirstPartyComponent(
+        "doc emitter", "typescript-client", "chanx-docs-typescript-client", "typescript-client"
+    ),
 )
 
 

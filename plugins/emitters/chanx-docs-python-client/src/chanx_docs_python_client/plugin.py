@@ -1,0 +1,19 @@
+"""chanx plugin entry point: registers the `python-client` doc emitter."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chanx.kernel import hookimpl
+
+if TYPE_CHECKING:
+    from chanx.kernel.contracts import DocEmitterFactory
+    from chanx.kernel.registry import ComponentRegistry
+
+
+@hookimpl
+def chanx_register_doc_emitters(registry: ComponentRegistry[DocEmitterFactory]) -> None:
+    """Register `python-client` (`chanx_docs_python_client.PythonClientEmitter`)."""
+    from chanx_docs_python_client.emitter import PythonClientEmitter
+
+    registry.add("python-client", PythonClientEmitter)
