@@ -15,10 +15,12 @@ import json
 import keyword
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from chanx.asyncapi.model import SCHEMA_REF_PREFIX
 
 if TYPE_CHECKING:
     from chanx.asyncapi.model import ApiModel
@@ -29,7 +31,10 @@ __all__ = [
     "WriteResult",
     "identifier",
     "pascal_case",
+    "reachable",
+    "references",
     "snake_case",
+    "type_names",
     "write_files",
     "zip_files",
 ]
@@ -159,3 +164,102 @@ def identifier(name: str) -> str:
     if not name or name[0].isdigit():
         name = "_" + name
     return name + "_" if keyword.iskeyword(name) or keyword.issoftkeyword(name) else name
+
+
+# -- schemas: what a module needs, and the names of its types ------------------------------
+
+
+def references(schema: Any) -> set[str]:
+    """Keys of the component schemas `schema` references, directly."""
+    found: set[str] = set()
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith(SCHEMA_REF_PREFIX):
+            found.add(ref.removeprefix(SCHEMA_REF_PREFIX))
+        for key, value in schema.items():
+            if key != "discriminator":
+                found |= references(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            found |= references(item)
+    return found
+
+
+def reachable(schemas: Mapping[str, Any], roots: Iterable[str]) -> list[str]:
+    """The schemas `roots` need, each after the schemas it references (then by key)."""
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(key: str) -> None:
+        if key in ordered or key in visiting or key not in schemas:
+            return
+        visiting.add(key)
+        for child in sorted(references(schemas[key])):
+            visit(child)
+        ordered.append(key)
+
+    for root in sorted(set(roots)):
+        visit(root)
+    return ordered
+
+
+def type_names(
+    schemas: Mapping[str, Mapping[str, Any]], taken: Iterable[str] = ()
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Name the types of one generated module.
+
+    Identical schemas (references compared by what they point to) share one type; a type
+    is named after its schema's `title` (the class name) when no other type in the module
+    has that title, else after its key; names in `taken` are avoided.
+
+    Returns:
+        `(canonical, names)`: key -> the key whose type it uses, and key -> type name.
+    """
+    canonical = _canonical(schemas)
+    names: dict[str, str] = {}
+    used = set(taken)
+    kept = sorted(set(canonical.values()))
+    titles = [str(schemas[key].get("title") or key) for key in kept]
+    for key in kept:
+        title = str(schemas[key].get("title") or key)
+        name = pascal_case(title if titles.count(title) == 1 else key)
+        while name in used:
+            name += "_"
+        used.add(name)
+        names[key] = name
+    for key, target in canonical.items():
+        names[key] = names[target]
+    return canonical, names
+
+
+def _canonical(schemas: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Map each key to the first (by name) key with the same schema, references resolved."""
+    canonical: dict[str, str] = {}
+    by_content: dict[str, str] = {}
+    pending = sorted(schemas)
+    while pending:
+        progressed = False
+        for key in list(pending):
+            if not references(schemas[key]) <= canonical.keys() | {key}:
+                continue
+            content = json.dumps(_resolved(schemas[key], canonical), sort_keys=True)
+            canonical[key] = by_content.setdefault(content, key)
+            pending.remove(key)
+            progressed = True
+        if not progressed:  # a reference cycle: keep the rest apart
+            canonical.update({key: key for key in pending})
+            break
+    return canonical
+
+
+def _resolved(schema: Any, canonical: Mapping[str, str]) -> Any:
+    if isinstance(schema, list):
+        return [_resolved(item, canonical) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _resolved(value, canonical) for key, value in schema.items()}
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith(SCHEMA_REF_PREFIX):
+        key = ref.removeprefix(SCHEMA_REF_PREFIX)
+        out["$ref"] = canonical.get(key, key)
+    return out

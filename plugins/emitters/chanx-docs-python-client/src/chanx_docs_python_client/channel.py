@@ -6,9 +6,9 @@ import json
 import re
 from collections.abc import Iterable
 
-from chanx.asyncapi.clients import pascal_case, snake_case
+from chanx.asyncapi.clients import pascal_case, reachable, snake_case
 from chanx.asyncapi.model import ApiModel, ChannelDoc, OperationDoc
-from chanx_docs_python_client.pytypes import TypeWriter, _docstring, references
+from chanx_docs_python_client.pytypes import TypeWriter, _docstring
 
 __all__ = ["channel_module", "client_class_name", "module_name"]
 
@@ -25,24 +25,6 @@ def client_class_name(channel: ChannelDoc) -> str:
     return pascal_case(channel.key) + "Client"
 
 
-def _reachable(model: ApiModel, roots: Iterable[str]) -> list[str]:
-    """The schemas `roots` need, each after the schemas it references (then by name)."""
-    ordered: list[str] = []
-    visiting: set[str] = set()
-
-    def visit(key: str) -> None:
-        if key in ordered or key in visiting or key not in model.schemas:
-            return
-        visiting.add(key)
-        for child in sorted(references(model.schemas[key])):
-            visit(child)
-        ordered.append(key)
-
-    for root in sorted(set(roots)):
-        visit(root)
-    return ordered
-
-
 def _exploded(head: str, items: list[str], indent: str, close: str = ")") -> list[str]:
     """`head(` items one per line with a trailing comma `)`: stable under ruff format."""
     return [head, *(f"{indent}    {item}," for item in items), f"{indent}{close}"]
@@ -53,7 +35,7 @@ def channel_module(model: ApiModel, channel: ChannelDoc) -> str:
     client = client_class_name(channel)
     union = pascal_case(channel.key) + "ServerMessage"
     message_schema = {key: model.messages[key].schema for key in channel.messages}
-    keys = _reachable(model, message_schema.values())
+    keys = reachable(model.schemas, message_schema.values())
     types = TypeWriter({key: model.schemas[key] for key in keys}, {client, union})
     server_keys = sorted(
         {

@@ -9,10 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chanx.asyncapi.clients import pascal_case, snake_case
+from chanx.asyncapi.clients import snake_case, type_names
 from chanx.asyncapi.model import SCHEMA_REF_PREFIX
 
-__all__ = ["TypeWriter", "py_literal", "references"]
+__all__ = ["TypeWriter", "py_literal"]
 
 _SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
 _MODEL_ATTRIBUTES = frozenset(dir(BaseModel))
@@ -35,22 +35,6 @@ def py_literal(value: Any) -> str:
     raise TypeError(f"not JSON data: {value!r}")
 
 
-def references(schema: Any) -> set[str]:
-    """Keys of the component schemas `schema` references, directly."""
-    found: set[str] = set()
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith(SCHEMA_REF_PREFIX):
-            found.add(ref.removeprefix(SCHEMA_REF_PREFIX))
-        for key, value in schema.items():
-            if key != "discriminator":
-                found |= references(value)
-    elif isinstance(schema, list):
-        for item in schema:
-            found |= references(item)
-    return found
-
-
 class TypeWriter:
     """Writes the component schemas of one module as Python classes and aliases.
 
@@ -61,21 +45,9 @@ class TypeWriter:
 
     def __init__(self, schemas: Mapping[str, Mapping[str, Any]], taken: set[str]) -> None:
         self.schemas = schemas
-        self.canonical = _canonical(schemas)
-        """Key -> the key whose class it uses (identical schemas share one class)."""
-        self.names: dict[str, str] = {}
-        used = set(taken) | _RESERVED
-        kept = sorted(set(self.canonical.values()))
-        titled = [str(schemas[key].get("title") or key) for key in kept]
-        for key in kept:
-            title = str(schemas[key].get("title") or key)
-            name = pascal_case(title if titled.count(title) == 1 else key)
-            while name in used:
-                name += "_"
-            used.add(name)
-            self.names[key] = name
-        for key, target in self.canonical.items():
-            self.names[key] = self.names[target]
+        self.canonical, self.names = type_names(schemas, taken | _RESERVED)
+        """Key -> the key whose class it uses (identical schemas share one class), and
+        key -> class name."""
 
     def annotation(self, schema: Any) -> str:
         """The Python annotation of `schema` (referenced classes by name)."""
@@ -168,39 +140,6 @@ class TypeWriter:
             *(f"        {a}," for a in arguments),
             "    )",
         ]
-
-
-def _canonical(schemas: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """Map each key to the first (by name) key with the same schema, references resolved."""
-    canonical: dict[str, str] = {}
-    by_content: dict[str, str] = {}
-    pending = sorted(schemas)
-    while pending:
-        progressed = False
-        for key in list(pending):
-            if not references(schemas[key]) <= canonical.keys() | {key}:
-                continue
-            content = json.dumps(_resolved(schemas[key], canonical), sort_keys=True)
-            canonical[key] = by_content.setdefault(content, key)
-            pending.remove(key)
-            progressed = True
-        if not progressed:  # a reference cycle: keep the rest apart
-            canonical.update({key: key for key in pending})
-            break
-    return canonical
-
-
-def _resolved(schema: Any, canonical: Mapping[str, str]) -> Any:
-    if isinstance(schema, list):
-        return [_resolved(item, canonical) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {key: _resolved(value, canonical) for key, value in schema.items()}
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith(SCHEMA_REF_PREFIX):
-        key = ref.removeprefix(SCHEMA_REF_PREFIX)
-        out["$ref"] = canonical.get(key, key)
-    return out
 
 
 def _docstring(text: str, indent: str) -> list[str]:
