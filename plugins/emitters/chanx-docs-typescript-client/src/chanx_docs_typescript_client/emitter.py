@@ -1,0 +1,53 @@
+"""`TypeScriptClientEmitter`: the `typescript-client` doc emitter."""
+
+from __future__ import annotations
+
+from importlib.resources import files as resource_files
+
+from chanx.asyncapi.clients import snake_case, zip_files
+from chanx.asyncapi.model import ApiModel
+from chanx_docs_typescript_client.channel import (
+    GENERATED,
+    channel_module,
+    client_class_name,
+    module_name,
+)
+
+__all__ = ["TypeScriptClientEmitter"]
+
+
+class TypeScriptClientEmitter:
+    """Generates a typed TypeScript client (browser and Node, no dependencies) from the model.
+
+    `files(model, package=...)` returns `<package>/runtime.ts`, one module per channel and an
+    `index.ts`; `emit(model)` returns them as a ZIP archive.
+    """
+
+    name = "typescript-client"
+    language = "typescript"
+    media_type = "application/zip"
+    suffix = ".zip"
+
+    def default_package(self, model: ApiModel) -> str:
+        """The directory name used when none is given: the API title plus `_client`."""
+        return snake_case(model.title) + "_client"
+
+    def files(self, model: ApiModel, *, package: str | None = None) -> dict[str, str]:
+        """The generated modules, under the directory `package`."""
+        package = package or self.default_package(model)
+        if not package.isidentifier():
+            raise ValueError(f"package name {package!r} is not an identifier")
+        runtime = resource_files("chanx_docs_typescript_client.runtime")
+        out = {f"{package}/runtime.ts": runtime.joinpath("runtime.ts").read_text("utf-8")}
+        index = [f"// Typed client of {model.title} {model.version}.", GENERATED, ""]
+        index.append('export * from "./runtime.js";')
+        for channel in model.channels:
+            module = module_name(channel)
+            out[f"{package}/{module}.ts"] = channel_module(model, channel)
+            index.append(f'export {{ {client_class_name(channel)} }} from "./{module}.js";')
+        out[f"{package}/index.ts"] = "\n".join(index) + "\n"
+        return dict(sorted(out.items()))
+
+    def emit(self, model: ApiModel) -> bytes:
+        """The generated modules (default directory name) as a deterministic ZIP archive."""
+        return zip_files(self.files(model))

@@ -1,0 +1,102 @@
+"""The generated TypeScript client, compiled with tsc, run in Node against real uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from chanx.testing.server import LiveServer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+NODE_DIR = Path(__file__).parent / "node"
+
+
+async def run_node(
+    node: str, compiled: Path, url: str, token: str, mode: str
+) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        node,
+        "--experimental-websocket",
+        "--no-warnings",
+        str(NODE_DIR / "run.js"),
+        str(compiled),
+        url,
+        token,
+        mode,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def read_json_line(process: asyncio.subprocess.Process) -> Any:
+    assert process.stdout is not None
+    async with asyncio.timeout(60):
+        line = await process.stdout.readline()
+    if not line:
+        assert process.stderr is not None
+        raise AssertionError((await process.stderr.read()).decode())
+    return json.loads(line)
+
+
+def assert_checks(results: dict[str, Any], token_sources: list[str]) -> None:
+    """What `checks.js` must report, in Node and in Chromium."""
+    line = {"user_name": "ann", "message": "hey"}
+    point = {"xValue": 3, "yValue": 2.5, "labelText": "here"}
+    expected = {
+        "pong": "pong",
+        "echo": "echo: hi",
+        "handled": line,
+        "iterated": line,
+        "complete": "complete",
+        "error": ["ServerError", "invalid_message"],
+        "closed": [1000, 1],
+        **{f"whoami_{source}": ["ann", 1] for source in token_sources},
+        "camel": point,
+        "packed": point,
+        "joined": {"action": "user_joined", "payload": {"room": "lobby", "user": "ann"}},
+        "sent": {
+            "action": "message_sent",
+            "payload": {"room": "lobby", "user": "ann", "text": "hello"},
+        },
+    }
+    assert {key: results.get(key) for key in expected} == expected
+    # Refused: either after accepting (close 4401/4404) or in the handshake (the browser and
+    # Node report 1006 then); never a reconnect.
+    assert results["refused"]["closeCode"] in (4401, 1006)
+    assert results["refused"]["connections"] <= 1
+    assert results["badRoom"]["closeCode"] in (4404, 1006)
+    assert results["badRoom"]["connections"] <= 1
+
+
+async def test_the_client_works_in_node(
+    node: str, compiled: Path, fixture_app_module: ModuleType
+) -> None:
+    async with LiveServer(fixture_app_module.app) as server:
+        process = await run_node(
+            node, compiled, server.ws_url(""), fixture_app_module.token("ann"), "checks"
+        )
+        results = await read_json_line(process)
+        await process.wait()
+    assert_checks(results, ["subprotocol", "query", "header"])
+
+
+async def test_the_node_client_reconnects_after_the_server_restarts(
+    node: str, compiled: Path, fixture_app_module: ModuleType
+) -> None:
+    async with LiveServer(fixture_app_module.app) as first:
+        port = first.port
+        process = await run_node(
+            node, compiled, first.ws_url(""), fixture_app_module.token("ann"), "reconnect"
+        )
+        assert await read_json_line(process) == {"opened": "ann", "calls": 1}
+    async with LiveServer(fixture_app_module.app, port=port):
+        reopened = await read_json_line(process)
+        await process.wait()
+    assert reopened == {"reopened": "ann", "connections": 2, "calls": True}
+    assert process.returncode == 0
