@@ -115,3 +115,50 @@ def node() -> str:
 def tsc_runner() -> Any:
     """`tsc(*args, cwd=...)`: the pinned compiler."""
     return tsc
+
+
+@pytest.fixture(scope="session")
+def browser() -> str:
+    """Headless Chromium (skips, or fails in CI, when it is not installed)."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    missing_tool("Chromium is not installed (apt-get install chromium)")
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture(scope="session")
+def assert_checks() -> Any:
+    """Asserts what `node/checks.js` reports, in Node and in Chromium alike."""
+    return _assert_checks
+
+
+def _assert_checks(results: dict[str, Any], token_sources: list[str]) -> None:
+    """What `checks.js` must report, in Node and in Chromium."""
+    line = {"user_name": "ann", "message": "hey"}
+    point = {"xValue": 3, "yValue": 2.5, "labelText": "here"}
+    expected = {
+        "pong": "pong",
+        "echo": "echo: hi",
+        "handled": line,
+        "iterated": line,
+        "complete": "complete",
+        "error": ["ServerError", "invalid_message"],
+        "closed": [1000, 1],
+        **{f"whoami_{source}": ["ann", 1] for source in token_sources},
+        "camel": point,
+        "packed": point,
+        "joined": {"action": "user_joined", "payload": {"room": "lobby", "user": "ann"}},
+        "sent": {
+            "action": "message_sent",
+            "payload": {"room": "lobby", "user": "ann", "text": "hello"},
+        },
+    }
+    assert {key: results.get(key) for key in expected} == expected
+    # Refused: either after accepting (close 4401/4404) or in the handshake (the browser and
+    # Node report 1006 then); never a reconnect.
+    assert results["refused"]["closeCode"] in (4401, 1006)
+    assert results["refused"]["connections"] <= 1
+    assert results["badRoom"]["closeCode"] in (4404, 1006)
+    assert results["badRoom"]["connections"] <= 1

@@ -44,38 +44,8 @@ async def read_json_line(process: asyncio.subprocess.Process) -> Any:
     return json.loads(line)
 
 
-def assert_checks(results: dict[str, Any], token_sources: list[str]) -> None:
-    """What `checks.js` must report, in Node and in Chromium."""
-    line = {"user_name": "ann", "message": "hey"}
-    point = {"xValue": 3, "yValue": 2.5, "labelText": "here"}
-    expected = {
-        "pong": "pong",
-        "echo": "echo: hi",
-        "handled": line,
-        "iterated": line,
-        "complete": "complete",
-        "error": ["ServerError", "invalid_message"],
-        "closed": [1000, 1],
-        **{f"whoami_{source}": ["ann", 1] for source in token_sources},
-        "camel": point,
-        "packed": point,
-        "joined": {"action": "user_joined", "payload": {"room": "lobby", "user": "ann"}},
-        "sent": {
-            "action": "message_sent",
-            "payload": {"room": "lobby", "user": "ann", "text": "hello"},
-        },
-    }
-    assert {key: results.get(key) for key in expected} == expected
-    # Refused: either after accepting (close 4401/4404) or in the handshake (the browser and
-    # Node report 1006 then); never a reconnect.
-    assert results["refused"]["closeCode"] in (4401, 1006)
-    assert results["refused"]["connections"] <= 1
-    assert results["badRoom"]["closeCode"] in (4404, 1006)
-    assert results["badRoom"]["connections"] <= 1
-
-
 async def test_the_client_works_in_node(
-    node: str, compiled: Path, fixture_app_module: ModuleType
+    node: str, compiled: Path, fixture_app_module: ModuleType, assert_checks: Any
 ) -> None:
     async with LiveServer(fixture_app_module.app) as server:
         process = await run_node(
