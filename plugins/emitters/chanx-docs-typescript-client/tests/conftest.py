@@ -118,6 +118,12 @@ def tsc_runner() -> Any:
 
 
 @pytest.fixture(scope="session")
+def missing() -> Any:
+    """`missing(reason)`: skip, or fail when CI requires the tools."""
+    return missing_tool
+
+
+@pytest.fixture(scope="session")
 def browser() -> str:
     """Headless Chromium (skips, or fails in CI, when it is not installed)."""
     for name in ("chromium", "chromium-browser", "google-chrome"):
