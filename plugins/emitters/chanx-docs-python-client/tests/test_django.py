@@ -1,0 +1,34 @@
+"""`manage.py chanx_client`: the client of a Django Channels project's consumers."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("channels")
+
+from chanx.testing.django import setup_django
+
+EXAMPLE = Path(__file__).resolve().parents[4] / "examples" / "django_chat"
+os.environ.setdefault("CHAT_DATABASE", str(Path(tempfile.mkdtemp()) / "chat.sqlite3"))
+setup_django("chat_project.settings", path=EXAMPLE)
+
+from django.core.management import call_command  # noqa: E402
+from django.test import override_settings  # noqa: E402
+
+
+def test_the_command_generates_the_project_client_and_checks_it(tmp_path: Path) -> None:
+    with override_settings(CHANX_ASYNCAPI={"TITLE": "Django chat"}):
+        call_command("chanx_client", "--lang", "python", "-o", str(tmp_path))
+        package = tmp_path / "django_chat_client"
+        room = (package / "room_chat.py").read_text()
+        assert 'address: ClassVar[str] = "/ws/rooms/{pk}/"' in room
+        assert "        pk: str," in room
+        call_command("chanx_client", "--lang", "python", "-o", str(tmp_path), "--check")
+        (package / "room_chat.py").write_text(room + "# edited\n")
+        with pytest.raises(SystemExit) as exited:
+            call_command("chanx_client", "--lang", "python", "-o", str(tmp_path), "--check")
+    assert exited.value.code == 1
