@@ -29,6 +29,8 @@ __all__ = [
     "MANIFEST",
     "ClientEmitter",
     "WriteResult",
+    "client_emitters",
+    "download_path",
     "identifier",
     "pascal_case",
     "reachable",
@@ -76,6 +78,30 @@ class ClientEmitter(Protocol):
     def emit(self, model: ApiModel) -> str | bytes:
         """The generated sources with the default package name, as one ZIP archive."""
         ...
+
+
+def client_emitters() -> dict[str, str]:
+    """The registered client emitters: emitter name -> language, sorted by name.
+
+    An emitter that fails to build (say, a missing optional dependency) is left out.
+    """
+    from chanx.kernel import get_plugin_host
+
+    registry = get_plugin_host().doc_emitters
+    found: dict[str, str] = {}
+    for name in sorted(registry.names()):
+        try:
+            emitter = registry.get(name)()
+        except Exception:
+            continue
+        if isinstance(emitter, ClientEmitter):
+            found[name] = emitter.language
+    return found
+
+
+def download_path(emitter_name: str) -> str:
+    """Where the docs routes serve a client's archive, relative to the page's `asyncapi`."""
+    return f"asyncapi.{emitter_name}.zip"
 
 
 def zip_files(files: Mapping[str, str]) -> bytes:

@@ -56,6 +56,10 @@ class PythonClientEmitter:
         out[f"{package}/__init__.py"] = _init_module(model, exports)
         return dict(sorted(out.items()))
 
+    def response_headers(self) -> dict[str, str]:
+        """Served as a download named after the generator."""
+        return {"Content-Disposition": f'attachment; filename="{self.name}.zip"'}
+
     def emit(self, model: ApiModel) -> bytes:
         """The generated package (default name) as a deterministic ZIP archive."""
         return zip_files(self.files(model))

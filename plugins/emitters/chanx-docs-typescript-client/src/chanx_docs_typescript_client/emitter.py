@@ -48,6 +48,10 @@ class TypeScriptClientEmitter:
         out[f"{package}/index.ts"] = "\n".join(index) + "\n"
         return dict(sorted(out.items()))
 
+    def response_headers(self) -> dict[str, str]:
+        """Served as a download named after the generator."""
+        return {"Content-Disposition": f'attachment; filename="{self.name}.zip"'}
+
     def emit(self, model: ApiModel) -> bytes:
         """The generated modules (default directory name) as a deterministic ZIP archive."""
         return zip_files(self.files(model))
