@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Generic, Literal, Self, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
 from . import _msgpack
@@ -293,7 +293,9 @@ class ChannelClient(Generic[M]):
             attempt += 1
             try:
                 await self._connect()
-            except (OSError, TimeoutError, WebSocketException) as exc:
+            except ConnectionEnded:  # refused in the handshake (HTTP 4xx): final
+                return False
+            except Exception as exc:  # unreachable server, or the token hook failed: retry
                 logger.info("reconnect attempt %d failed: %s", attempt, exc)
                 continue
             return True
