@@ -38,11 +38,13 @@ class RoomTokenAuthenticator(TokenAuthenticator):
         return {"name": claims["sub"]}
 
 
+# Made at import: they must outlive a whole test session (pytest collects everything first).
+DAY = 86400.0
 TOKENS = {
-    "accepted": ("1", make_token("ann", SECRET)),
+    "accepted": ("1", make_token("ann", SECRET, lifetime=DAY)),
     "unauthenticated": ("1", ""),
-    "forbidden": ("1", make_token("mallory", SECRET)),
-    "not_found": ("404", make_token("ann", SECRET)),
+    "forbidden": ("1", make_token("mallory", SECRET, lifetime=DAY)),
+    "not_found": ("404", make_token("ann", SECRET, lifetime=DAY)),
     "malformed": ("1", "not-a.jwt"),
 }
 

@@ -25,6 +25,7 @@ from chanx.testing.communicator import WebsocketCommunicator
 from chanx.testing.django import WebsocketCommunicator as DjangoCommunicator
 
 SECRET = "token-tests-hmac-secret-of-32-bytes!"
+DAY = 86400.0  # lifetime of tokens made at import: they must outlive the test session
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
 
@@ -140,15 +141,26 @@ async def test_a_disabled_source_is_not_read() -> None:
 @pytest.mark.parametrize(
     ("token", "reason"),
     [
-        (make_token("ann", SECRET, aud="other", iss="https://id.test"), "invalid audience"),
-        (make_token("ann", SECRET, aud="chat", iss="https://evil.test"), "invalid issuer"),
-        (make_token("ann", "another-secret-of-32-bytes-or-more!", aud="chat"), "invalid signature"),
+        (
+            make_token("ann", SECRET, aud="other", iss="https://id.test", lifetime=DAY),
+            "invalid audience",
+        ),
+        (
+            make_token("ann", SECRET, aud="chat", iss="https://evil.test", lifetime=DAY),
+            "invalid issuer",
+        ),
+        (
+            make_token("ann", "another-secret-of-32-bytes-or-more!", aud="chat", lifetime=DAY),
+            "invalid signature",
+        ),
         (
             make_token("ann", SECRET, aud="chat", iss="https://id.test", lifetime=-60),
             "token expired",
         ),
         (
-            make_token("ann", SECRET, kid="nobody", aud="chat", iss="https://id.test"),
+            make_token(
+                "ann", SECRET, kid="nobody", aud="chat", iss="https://id.test", lifetime=DAY
+            ),
             "unknown key id",
         ),
         (
