@@ -13,14 +13,17 @@ from chanx_docs_typescript_client.channel import (
     module_name,
 )
 
-__all__ = ["TypeScriptClientEmitter"]
+__all__ = ["RUNTIME_MODULES", "TypeScriptClientEmitter"]
+
+RUNTIME_MODULES = ("msgpack.ts", "runtime.ts")
+"""Runtime modules copied as they are into every generated client."""
 
 
 class TypeScriptClientEmitter:
     """Generates a typed TypeScript client (browser and Node, no dependencies) from the model.
 
-    `files(model, package=...)` returns `<package>/runtime.ts`, one module per channel and an
-    `index.ts`; `emit(model)` returns them as a ZIP archive.
+    `files(model, package=...)` returns the runtime (`runtime.ts`, `msgpack.ts`), one module
+    per channel and an `index.ts`; `emit(model)` returns them as a ZIP archive.
     """
 
     name = "typescript-client"
@@ -38,7 +41,10 @@ class TypeScriptClientEmitter:
         if not package.isidentifier():
             raise ValueError(f"package name {package!r} is not an identifier")
         runtime = resource_files("chanx_docs_typescript_client.runtime")
-        out = {f"{package}/runtime.ts": runtime.joinpath("runtime.ts").read_text("utf-8")}
+        out = {
+            f"{package}/{name}": runtime.joinpath(name).read_text("utf-8")
+            for name in RUNTIME_MODULES
+        }
         index = [f"// Typed client of {model.title} {model.version}.", GENERATED, ""]
         index.append('export * from "./runtime.js";')
         for channel in model.channels:

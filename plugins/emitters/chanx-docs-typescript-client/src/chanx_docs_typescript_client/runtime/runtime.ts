@@ -9,6 +9,10 @@
 // (1001, 1006, 1011, 1012, 1013, 4499) the client reconnects with jittered exponential
 // backoff, asking the token hook for a fresh token first; any other close ends it.
 
+import { decodeMsgpack, encodeMsgpack } from "./msgpack.js";
+
+export { decodeMsgpack, encodeMsgpack } from "./msgpack.js";
+
 export const RECONNECT_CLOSE_CODES: ReadonlySet<number> = new Set([1001, 1006, 1011, 1012, 1013, 4499]);
 export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1008, 4401, 4403, 4404]);
 export const TOKEN_SUBPROTOCOL = "chanx.token";
@@ -261,11 +265,16 @@ export class ChannelClient<S> implements AsyncIterable<S> {
   }
 
   private async dropped(code: number, reason: string): Promise<void> {
+    if (this.closing) {
+      // Closed by us: report our code (Node 20 may report 1006 if the TCP close wins the race).
+      this.end(1000, "closed by the client");
+      return;
+    }
     const error = new ConnectionEnded(code, reason);
     const waiters = this.waiters;
     this.waiters = [];
     waiters.forEach((w) => w.reject(error));
-    if (this.closing || this.options.reconnect === false || !RECONNECT_CLOSE_CODES.has(code)) {
+    if (this.options.reconnect === false || !RECONNECT_CLOSE_CODES.has(code)) {
       this.end(code, reason);
       return;
     }
@@ -291,105 +300,4 @@ export class ChannelClient<S> implements AsyncIterable<S> {
     this.pulls.forEach((pull) => pull({ value: undefined, done: true }));
     this.pulls = [];
   }
-}
-
-// -- MessagePack (JSON-compatible data: nil, booleans, numbers, strings, binary, arrays, maps)
-
-export function encodeMsgpack(value: unknown): Uint8Array {
-  const out: number[] = [];
-  const text = new TextEncoder();
-  const header = (length: number, fix: number | null, fixMax: number, codes: [number | null, number, number]): void => {
-    if (fix !== null && length <= fixMax) out.push(fix | length);
-    else if (codes[0] !== null && length < 0x100) out.push(codes[0], length);
-    else if (length < 0x10000) out.push(codes[1], length >> 8, length & 0xff);
-    else out.push(codes[2], (length >>> 24) & 0xff, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff);
-  };
-  const pack = (item: unknown): void => {
-    if (item === null || item === undefined) out.push(0xc0);
-    else if (item === true || item === false) out.push(item ? 0xc3 : 0xc2);
-    else if (typeof item === "number" && Number.isInteger(item) && Math.abs(item) < 2 ** 31) {
-      if (item >= 0 && item < 128) out.push(item);
-      else if (item < 0 && item >= -32) out.push(item & 0xff);
-      else out.push(0xd2, (item >>> 24) & 0xff, (item >> 16) & 0xff, (item >> 8) & 0xff, item & 0xff);
-    } else if (typeof item === "number") {
-      const bytes = new Uint8Array(8);
-      new DataView(bytes.buffer).setFloat64(0, item);
-      out.push(0xcb, ...bytes);
-    } else if (typeof item === "string") {
-      const bytes = text.encode(item);
-      header(bytes.length, 0xa0, 31, [0xd9, 0xda, 0xdb]);
-      bytes.forEach((b) => out.push(b));
-    } else if (item instanceof Uint8Array) {
-      header(item.length, null, 0, [0xc4, 0xc5, 0xc6]);
-      item.forEach((b) => out.push(b));
-    } else if (Array.isArray(item)) {
-      header(item.length, 0x90, 15, [null, 0xdc, 0xdd]);
-      item.forEach(pack);
-    } else if (typeof item === "object") {
-      const entries = Object.entries(item as Record<string, unknown>).filter(([, v]) => v !== undefined);
-      header(entries.length, 0x80, 15, [null, 0xde, 0xdf]);
-      entries.forEach(([key, entry]) => {
-        pack(key);
-        pack(entry);
-      });
-    } else throw new TypeError(`cannot encode ${typeof item} as MessagePack`);
-  };
-  pack(value);
-  return Uint8Array.from(out);
-}
-
-export function decodeMsgpack(bytes: Uint8Array): unknown {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const text = new TextDecoder();
-  let pos = 0;
-  const take = (n: number): number => {
-    const at = pos;
-    pos += n;
-    if (pos > bytes.length) throw new RangeError("truncated MessagePack frame");
-    return at;
-  };
-  const str = (n: number): string => text.decode(bytes.subarray(take(n), pos));
-  const arr = (n: number): unknown[] => Array.from({ length: n }, () => unpack());
-  const map = (n: number): Record<string, unknown> => {
-    const result: Record<string, unknown> = {};
-    for (let i = 0; i < n; i++) result[String(unpack())] = unpack();
-    return result;
-  };
-  const unpack = (): unknown => {
-    const code = bytes[take(1)] as number;
-    if (code <= 0x7f) return code;
-    if (code >= 0xe0) return code - 0x100;
-    if (code >= 0xa0 && code <= 0xbf) return str(code & 0x1f);
-    if (code >= 0x90 && code <= 0x9f) return arr(code & 0x0f);
-    if (code >= 0x80 && code <= 0x8f) return map(code & 0x0f);
-    switch (code) {
-      case 0xc0: return null;
-      case 0xc2: return false;
-      case 0xc3: return true;
-      case 0xcc: return view.getUint8(take(1));
-      case 0xcd: return view.getUint16(take(2));
-      case 0xce: return view.getUint32(take(4));
-      case 0xcf: return Number(view.getBigUint64(take(8)));
-      case 0xd0: return view.getInt8(take(1));
-      case 0xd1: return view.getInt16(take(2));
-      case 0xd2: return view.getInt32(take(4));
-      case 0xd3: return Number(view.getBigInt64(take(8)));
-      case 0xca: return view.getFloat32(take(4));
-      case 0xcb: return view.getFloat64(take(8));
-      case 0xd9: return str(view.getUint8(take(1)));
-      case 0xda: return str(view.getUint16(take(2)));
-      case 0xdb: return str(view.getUint32(take(4)));
-      case 0xc4: { const n = view.getUint8(take(1)); return bytes.slice(take(n), pos); }
-      case 0xc5: { const n = view.getUint16(take(2)); return bytes.slice(take(n), pos); }
-      case 0xc6: { const n = view.getUint32(take(4)); return bytes.slice(take(n), pos); }
-      case 0xdc: return arr(view.getUint16(take(2)));
-      case 0xdd: return arr(view.getUint32(take(4)));
-      case 0xde: return map(view.getUint16(take(2)));
-      case 0xdf: return map(view.getUint32(take(4)));
-      default: throw new RangeError(`unsupported MessagePack type 0x${code.toString(16)}`);
-    }
-  };
-  const value = unpack();
-  if (pos !== bytes.length) throw new RangeError("extra bytes after the MessagePack object");
-  return value;
 }
