@@ -24,12 +24,11 @@ from chanx.kernel.errors import ComponentNotFoundError
 __all__ = ["add_arguments", "run"]
 
 
-def add_arguments(parser: argparse.ArgumentParser, *, app_required: bool = True) -> None:
-    """Declare the options of `chanx client`.
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the options of `chanx client` (`run` wants `MODULE:APP` or `--from`).
 
     Args:
         parser: The subcommand's parser.
-        app_required: Whether `MODULE:APP` (or `--from`) must be given.
     """
     parser.add_argument(
         "app", metavar="MODULE:APP", nargs="?", default=None, help="the ASGI application"
@@ -59,7 +58,6 @@ def add_arguments(parser: argparse.ArgumentParser, *, app_required: bool = True)
         metavar="NAME=URL",
         help="a server to list (repeatable); default: local=ws://localhost:8000",
     )
-    parser.set_defaults(app_required=app_required)
 
 
 def run(args: argparse.Namespace) -> int:

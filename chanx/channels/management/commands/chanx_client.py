@@ -27,8 +27,8 @@ class Command(BaseCommand):  # type: ignore[misc]  # Django ships no type hints
     help = "Generate a typed client (Python, TypeScript, ...) of the project's consumers."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        """The options of `chanx client`, with the application optional."""
-        client_cli.add_arguments(parser, app_required=False)
+        """The options of `chanx client`; the application defaults to the project's."""
+        client_cli.add_arguments(parser)
         options = asyncapi_options()
         parser.set_defaults(title=options["TITLE"], api_version=options["VERSION"])
 
