@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["HERE", "load_app_module"]
+__all__ = ["HERE", "free_port", "load_app_module", "start_uvicorn"]
 
 HERE = Path(__file__).resolve().parent
 
@@ -24,3 +28,25 @@ def load_app_module() -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for a server that is restarted on it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_uvicorn(port: int) -> subprocess.Popen[bytes]:
+    """`app.py` on uvicorn in its own process, so a test can kill it outright (SIGKILL)."""
+    command = [sys.executable, "-m", "uvicorn", "app:app", "--app-dir", str(HERE)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--ws", "websockets-sansio"]
+    process = subprocess.Popen([*command, "--log-level", "warning"])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return process
+        time.sleep(0.05)
+    process.kill()
+    raise AssertionError("uvicorn did not start")

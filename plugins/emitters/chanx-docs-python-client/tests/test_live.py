@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
@@ -178,42 +173,11 @@ async def test_the_client_reconnects_after_the_server_restarts(
     assert identity.payload == f"user{len(tokens) - 1}"
 
 
-def start_uvicorn(port: int) -> subprocess.Popen[bytes]:
-    """The fixture app on uvicorn in its own process (so it can be killed outright)."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app:app",
-            "--app-dir",
-            str(FIXTURES),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--ws",
-            "websockets-sansio",
-            "--log-level",
-            "warning",
-        ],
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return process
-        time.sleep(0.05)
-    process.kill()
-    raise AssertionError("uvicorn did not start")
-
-
 async def test_the_client_reconnects_after_the_server_process_is_killed(
-    client: ModuleType, fixture_app_module: ModuleType
+    client: ModuleType, uvicorn_process: Any
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = await asyncio.to_thread(start_uvicorn, port)
+    port = uvicorn_process.free_port()
+    server = await asyncio.to_thread(uvicorn_process.start_uvicorn, port)
     try:
         room = client.room
         chat = client.RoomClient.connect(
@@ -223,7 +187,7 @@ async def test_the_client_reconnects_after_the_server_process_is_killed(
         assert isinstance(await chat.request(room.PingMessage(), timeout=10), room.PongMessage)
         server.send_signal(signal.SIGKILL)  # no close frame: the client sees 1006
         await asyncio.to_thread(server.wait)
-        server = await asyncio.to_thread(start_uvicorn, port)
+        server = await asyncio.to_thread(uvicorn_process.start_uvicorn, port)
         await chat.wait_connection(2, timeout=30)
         pong = await chat.request(room.PingMessage(), timeout=10)
         await chat.close()

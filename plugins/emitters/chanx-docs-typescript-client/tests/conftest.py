@@ -53,6 +53,12 @@ def _fixtures() -> ModuleType:
 
 
 @pytest.fixture(scope="session")
+def uvicorn_process() -> Any:
+    """`client_fixtures.start_uvicorn` and `free_port`: the fixture app in its own process."""
+    return _fixtures()
+
+
+@pytest.fixture(scope="session")
 def fixture_app_module() -> ModuleType:
     """`client_fixtures/app.py`: the consumers the clients talk to."""
     module: ModuleType = _fixtures().load_app_module()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -70,3 +71,23 @@ async def test_the_node_client_reconnects_after_the_server_restarts(
         await process.wait()
     assert reopened == {"reopened": "ann", "connections": 2, "calls": True}
     assert process.returncode == 0
+
+
+async def test_the_node_client_reconnects_after_the_server_process_is_killed(
+    node: str, compiled: Path, fixture_app_module: ModuleType, uvicorn_process: Any
+) -> None:
+    port = uvicorn_process.free_port()
+    server = await asyncio.to_thread(uvicorn_process.start_uvicorn, port)
+    try:
+        url, token = f"ws://127.0.0.1:{port}", fixture_app_module.token("ann")
+        process = await run_node(node, compiled, url, token, "reconnect")
+        assert await read_json_line(process) == {"opened": "ann", "calls": 1}
+        server.send_signal(signal.SIGKILL)  # no close frame: the client sees 1006
+        await asyncio.to_thread(server.wait)
+        server = await asyncio.to_thread(uvicorn_process.start_uvicorn, port)
+        reopened = await read_json_line(process)
+        await process.wait()
+    finally:
+        server.kill()
+        await asyncio.to_thread(server.wait)
+    assert reopened == {"reopened": "ann", "connections": 2, "calls": True}
