@@ -40,8 +40,12 @@ SCOPE: dict[str, Any] = {
 }
 
 
-async def per_frame_us(app: App, frames: int) -> float:
-    """Microseconds of CPU per ping/pong round trip through `app`."""
+async def per_frame_us(app: App, frames: int, suspend: bool = False) -> float:
+    """Microseconds of CPU per ping/pong round trip through `app`.
+
+    With `suspend`, each `receive()` first yields to the event loop once, as a server's does
+    when a frame arrives from the network (so each frame costs one loop turn, as in uvicorn).
+    """
     messages = iter(
         [{"type": "websocket.connect"}]
         + [{"type": "websocket.receive", "text": '{"action":"ping"}'}] * frames
@@ -50,6 +54,8 @@ async def per_frame_us(app: App, frames: int) -> float:
     sent = 0
 
     async def receive() -> dict[str, Any]:
+        if suspend:
+            await asyncio.sleep(0)
         try:
             return next(messages)
         except StopIteration:
@@ -72,15 +78,22 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="profile chanx's frames")
+    parser.add_argument("--only", choices=("chanx", "raw"), help="measure one app only")
+    parser.add_argument(
+        "--suspend", action="store_true", help="each receive() yields once, as a server's does"
+    )
     args = parser.parse_args()
     print("| app | CPU µs per frame (best of rounds) |\n|---|---:|")
-    for name, app in [("chanx", chanx_app), ("raw Starlette", raw_app)]:
-        asyncio.run(per_frame_us(app, 2_000))  # warm up
-        best = min(asyncio.run(per_frame_us(app, args.frames)) for _ in range(args.rounds))
+    apps = [("chanx", chanx_app), ("raw Starlette", raw_app)]
+    for name, app in [a for a in apps if args.only is None or a[0].startswith(args.only)]:
+        asyncio.run(per_frame_us(app, 2_000, args.suspend))  # warm up
+        best = min(
+            asyncio.run(per_frame_us(app, args.frames, args.suspend)) for _ in range(args.rounds)
+        )
         print(f"| {name} | {best:.2f} |")
     if args.profile:
         profile = cProfile.Profile()
-        profile.runcall(asyncio.run, per_frame_us(chanx_app, args.frames))
+        profile.runcall(asyncio.run, per_frame_us(chanx_app, args.frames, args.suspend))
         pstats.Stats(profile).sort_stats("tottime").print_stats(15)
 
 

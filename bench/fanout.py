@@ -1,5 +1,9 @@
 """Group fan-out through Redis channel layers: chanx's vs channels_redis's two, one run.
 
+With ``--cluster`` the run also measures chanx's layer on a local Redis Cluster (three
+masters, three replicas, started for the run; sharded pub/sub). channels_redis has no
+cluster support, so that row has no peer.
+
 For each layer and each shape (100 or 1,000 members; in one process, or split across two
 processes with the sender in the first), the members' receivers loop on `receive`, the sender
 calls `group_send` back to back (never waiting for receivers) and the run ends when every member
@@ -31,15 +35,16 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 LAYERS = ("chanx-redis", "channels_redis-core", "channels_redis-pubsub")
+CLUSTER = "chanx-redis-cluster"
 MESSAGE = {"type": "chat.message", "text": "hello everyone in the room", "user": "ana"}
 
 
 def make_layer(kind: str, url: str, prefix: str) -> Any:
     """Build one layer of `kind` on `url` with capacity 1,000."""
-    if kind == "chanx-redis":
+    if kind in ("chanx-redis", CLUSTER):
         from chanx_layer_redis import RedisChannelLayer
 
-        return RedisChannelLayer(url=url, prefix=prefix, capacity=1000)
+        return RedisChannelLayer(url=url, prefix=prefix, capacity=1000, cluster=kind == CLUSTER)
     if kind == "channels_redis-core":
         from channels_redis.core import RedisChannelLayer as CoreLayer
 
@@ -175,16 +180,32 @@ def main() -> int:
     parser.add_argument("--stall", type=float, default=3.0)
     parser.add_argument("--repeat", type=int, default=3, help="rounds; best and median shown")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--cluster", action="store_true", help="also chanx on a local cluster")
+    parser.add_argument("--processes", default="1,2", help="process counts to run")
     options = parser.parse_args()
-    shapes = [(100, 1), (1000, 1), (100, 2), (1000, 2)]
+    counts = [int(count) for count in options.processes.split(",")]
+    shapes = [(m, p) for p in counts for m in (100, 1000)]
     kinds = options.layers.split(",")
+    urls = dict.fromkeys(kinds, options.url)
+    with contextlib.ExitStack() as stack:
+        if options.cluster:
+            from redis_cluster import local_cluster
+
+            urls[CLUSTER] = stack.enter_context(local_cluster())
+            kinds.append(CLUSTER)
+        return run_all(options, shapes, kinds, urls)
+
+
+def run_all(options: Any, shapes: list[tuple[int, int]], kinds: list[str],
+            urls: dict[str, str]) -> int:  # fmt: skip
+    """Run every shape and layer `options.repeat` times, interleaved; print and save."""
     runs: list[dict[str, Any]] = []
     for _ in range(options.repeat):  # rounds interleave the layers, so noise hits them alike
         for members, processes in shapes:
             for kind in kinds:
                 broadcasts = min(1000, options.deliveries // members)  # never above capacity
                 result = asyncio.run(
-                    run_case(kind, options.url, members, processes, broadcasts, options.stall)
+                    run_case(kind, urls[kind], members, processes, broadcasts, options.stall)
                 )
                 runs.append(result)
                 print(json.dumps(result), flush=True)
@@ -213,7 +234,8 @@ def main() -> int:
               f"{r['median_per_s']:,} | {r['lost_worst']} |")  # fmt: skip
     if options.json:
         meta = {"python": sys.version.split()[0], "machine": platform.machine(),
-                "cpus": os.cpu_count(), "deliveries": options.deliveries}  # fmt: skip
+                "cpus": os.cpu_count(), "deliveries": options.deliveries,
+                "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}  # fmt: skip
         with open(options.json, "w") as out:
             json.dump({"meta": meta, "summary": results, "runs": runs}, out, indent=1)
     return 0

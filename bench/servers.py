@@ -42,9 +42,21 @@ def _upstream_python() -> Path:
     return upstream_env.ensure()
 
 
+BASELINE = os.environ.get("CHANX_BENCH_BASELINE", "")
+"""A checkout of an earlier chanx (e.g. a `git worktree` of main before a change): the
+`chanx-baseline` server runs the same app with that checkout first on `sys.path`, so a change
+is measured before and after, side by side, in one run."""
+
 SERVERS: dict[str, ServerSpec] = {
     spec.name: spec
     for spec in (
+        ServerSpec(
+            "chanx-baseline",
+            "chanx_ping:app",
+            main_python,
+            env={"PYTHONPATH": BASELINE},
+            description=f"chanx at {BASELINE or '$CHANX_BENCH_BASELINE (unset)'}",
+        ),
         ServerSpec("chanx", "chanx_ping:app", main_python, description="chanx (this repo)"),
         ServerSpec("raw", "raw_starlette:app", main_python, description="raw Starlette"),
         ServerSpec(

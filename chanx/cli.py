@@ -26,6 +26,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, cast
 
 from chanx import __version__
+from chanx.kernel.install import install_hint
 from chanx.kernel.records import PluginSettings
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def _load(name: str, spec: Subcommand) -> ModuleType | str:
                 f"chanx {name}: this command is not available in this installation "
                 f"(module {spec.module} is missing)."
             )
-        install = f'pip install "chanx[{spec.extra}]"' if spec.extra else f"pip install {missing}"
+        install = install_hint(spec.extra) if spec.extra else f"pip install {missing}"
         return (
             f"chanx {name}: needs {missing!r}, which is not installed. Install it with {install}."
         )

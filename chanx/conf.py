@@ -21,7 +21,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DEFAULTS", "Settings", "add_source", "configure", "refresh", "reset", "settings"]
+__all__ = [
+    "DEFAULTS",
+    "Settings",
+    "add_source",
+    "configure",
+    "refresh",
+    "reset",
+    "settings",
+    "value_for",
+]
 
 MiB = 1024 * 1024
 
@@ -57,6 +66,13 @@ class Settings:
             at the first connection, so query-string secrets never reach their log lines.
         sensitive_params: Query parameter names whose values are redacted in log lines
             (substring match, case-insensitive).
+        send_completion: Send a completion frame after each client frame, event and relay.
+        send_message_immediately: Yield to the event loop after each `send_message()`.
+        send_authentication_message: Send an `authentication` frame with the outcome.
+        log_websocket_message: Log each frame's direction, action and size at INFO.
+        log_ignored_actions: Actions never logged.
+        camelize: Apply the camelize formatter (a plugin) to every consumer.
+        discriminator_field: The field client frames route on.
     """
 
     allowed_origins: tuple[str, ...] = ()
@@ -70,6 +86,13 @@ class Settings:
     max_connections_per_user: int | None = None
     shutdown_grace: float = 5.0
     redact_server_logs: bool = True
+    send_completion: bool = False
+    send_message_immediately: bool = True
+    send_authentication_message: bool = False
+    log_websocket_message: bool = False
+    log_ignored_actions: tuple[str, ...] = ()
+    camelize: bool = False
+    discriminator_field: str = "action"
     sensitive_params: tuple[str, ...] = field(
         default=(
             "token",
@@ -99,6 +122,16 @@ generation = 0
 """Bumped by every `configure()`/`reset()`, so caches can tell the settings changed."""
 
 _NAMES = frozenset(f.name for f in dataclasses.fields(Settings))
+_FLAGS = frozenset(
+    {
+        "redact_server_logs",
+        "send_completion",
+        "send_message_immediately",
+        "send_authentication_message",
+        "log_websocket_message",
+        "camelize",
+    }
+)
 _explicit: dict[str, Any] = {}
 _sources: list[Callable[[], Mapping[str, Any] | None]] = []
 _seen: list[object] = []
@@ -171,6 +204,17 @@ def configure_from_mapping(raw: Mapping[str, Any]) -> None:
     configure(**{k.lower(): v for k, v in raw.items() if k.lower() in _NAMES})
 
 
+def value_for(owner: Any, name: str) -> Any:
+    """Setting `name` as `owner` (a consumer class or instance) sees it.
+
+    The one precedence, for every setting: an `as_asgi()` override (an instance attribute)
+    > a class attribute (None means "not set") > `configure()` > a framework source such as
+    Django's ``settings.CHANX`` > the default.
+    """
+    value = getattr(owner, name, None)
+    return getattr(settings, name) if value is None else value
+
+
 def reset() -> None:
     """Restore every setting to its default (for tests)."""
     _explicit.clear()
@@ -194,6 +238,18 @@ def _validate(name: str, value: Any) -> Any:
         close = difflib.get_close_matches(name, sorted(_NAMES), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise TypeError(f"chanx.configure(): unknown setting {name!r}.{hint}")
+    if name in _FLAGS:
+        if not isinstance(value, bool):
+            raise ValueError(f"chanx setting {name} must be True or False, got {value!r}")
+        return value
+    if name == "discriminator_field":
+        if not isinstance(value, str) or not value.isidentifier():
+            raise ValueError(f"chanx setting {name} must be a field name, got {value!r}")
+        return value
+    if name == "log_ignored_actions":
+        if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"chanx setting {name} must be a list of action names, got {value!r}")
+        return tuple(value)
     if name in ("allowed_origins", "sensitive_params"):
         if isinstance(value, str) or not all(isinstance(v, str) for v in value):
             raise ValueError(f"chanx setting {name} must be a list of strings, got {value!r}")
@@ -205,10 +261,6 @@ def _validate(name: str, value: Any) -> Any:
     if name in ("allow_missing_origin",):
         if value is not None and not isinstance(value, bool):
             raise ValueError(f"chanx setting {name} must be True, False or None, got {value!r}")
-        return value
-    if name == "redact_server_logs":
-        if not isinstance(value, bool):
-            raise ValueError(f"chanx setting {name} must be True or False, got {value!r}")
         return value
     optional = name in ("rate_limit", "rate_burst", "max_connections_per_user")
     if value is None and optional:

@@ -13,6 +13,7 @@ import chanx
 from chanx import cli
 from chanx.cli import SUBCOMMANDS, Subcommand, main
 from chanx.kernel import reset_plugin_host
+from chanx.kernel.install import install_hint
 
 HELLO = """
 import argparse
@@ -116,7 +117,7 @@ def test_a_command_whose_dependency_is_missing_names_the_extra(commands, capsys)
     assert main(["needy"]) == 1
     assert capsys.readouterr().err == (
         "chanx needy: needs 'chanx_test_absent_dependency', which is not installed. "
-        'Install it with pip install "chanx[demo]".\n'
+        f"Install it with {install_hint('demo')}.\n"
     )
 
 

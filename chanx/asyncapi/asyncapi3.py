@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from chanx.asyncapi.model import ApiModel, ChannelDoc, OperationDoc
+from chanx.kernel.install import install_hint
 
 __all__ = ["ASYNCAPI_VERSION", "AsyncApiJsonEmitter", "AsyncApiYamlEmitter", "to_asyncapi3"]
 
@@ -47,7 +48,7 @@ def to_asyncapi3(model: ApiModel) -> dict[str, Any]:
             entry["summary"] = message.summary
         if message.description and message.description != message.summary:
             entry["description"] = message.description
-        entry["contentType"] = CONTENT_TYPE
+        entry["contentType"] = message.content_type
         entry["payload"] = {"$ref": f"#/components/schemas/{message.schema}"}
         entry["examples"] = [{"name": message.name or key, "payload": message.example}]
         messages[key] = entry
@@ -158,7 +159,7 @@ class AsyncApiYamlEmitter:
             yaml: Any = importlib.import_module("yaml")
         except ImportError as exc:
             raise ImportError(
-                'The asyncapi-yaml emitter needs PyYAML: pip install "chanx[yaml]"'
+                f"The asyncapi-yaml emitter needs PyYAML: {install_hint('yaml')}"
             ) from exc
         self._yaml = yaml
 

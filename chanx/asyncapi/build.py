@@ -3,8 +3,9 @@
 The mapping is the guide's: a `@ws_handler` is a `receive` operation, with a reply when it
 has a return type or `output_type` and none otherwise; an `@event_handler` and a passthrough
 event are `send` operations documenting only what reaches the client (event inputs are
-internal and never documented). Everything is sorted, so the model, and every document
-emitted from it, is identical from run to run.
+internal and never documented); a consumer's `emits` are one more `send` operation.
+Everything is sorted, so the model, and every document emitted from it, is identical from
+run to run.
 """
 
 from __future__ import annotations
@@ -100,8 +101,10 @@ def build_api_model(
     messages: dict[str, MessageDoc] = {}
     channels: list[ChannelDoc] = []
     taken: set[str] = set()
-    for entry in routed:
-        channel = _channel(entry, message_keys, messages, schemas, taken)
+    titles: set[str] = set()
+    # Plain JSON channels first, so a formatted twin is the one whose title gets a suffix.
+    for entry in sorted(routed, key=lambda e: _plan(e).codec.wire_id != "json"):
+        channel = _channel(entry, message_keys, messages, schemas, taken, titles)
         channels.append(channel)
     _require_discriminators(schemas, messages, channels)
     _document_error_codes(schemas, messages)
@@ -158,6 +161,7 @@ def _pairs(entry: RoutedConsumer) -> list[Pair]:
         if route.kind == "ws":
             pairs += [(t, "validation") for t in route.input_types]
         pairs += [(t, "serialization") for t in _members(route.output_type)]
+    pairs += [(t, "serialization") for t in getattr(plan, "emits", ())]
     return pairs + [(t, "serialization") for _, t in _server_frames(entry)]
 
 
@@ -210,18 +214,21 @@ def _channel(
     messages: dict[str, MessageDoc],
     schemas: Mapping[str, Mapping[str, Any]],
     taken: set[str],
+    titles: set[str],
 ) -> ChannelDoc:
     cls = entry.consumer_class
     plan = _plan(entry)
     info = plan.channel
-    title = (info.name if info is not None else None) or cls.__name__
-    key = _unique(_UNSAFE_KEY.sub("_", title), taken)
     wire_id = plan.codec.wire_id
+    name = (info.name if info is not None else None) or cls.__name__
+    key = _unique(_UNSAFE_KEY.sub("_", name), taken)
+    title = _distinct_title(name, wire_id, entry.address, titles)
+    content_type = _content_type(plan.codec)
 
     def message(model: type[BaseModel], mode: Mode) -> str:
         message_key = message_keys[(wire_id, model, mode)]
         if message_key not in messages:
-            messages[message_key] = _message_doc(model, message_key, schemas)
+            messages[message_key] = _message_doc(model, message_key, schemas, content_type)
         return message_key
 
     operations: list[OperationDoc] = []
@@ -250,6 +257,21 @@ def _channel(
                 messages=sent,
                 replies=outputs,
                 passthrough=route.passthrough,
+            )
+        )
+    emitted = tuple(message(t, "serialization") for t in getattr(plan, "emits", ()))
+    if emitted:
+        operations.append(
+            OperationDoc(
+                key=_unique(f"{key}.emits", op_keys, f"{key}.send.emits"),
+                action="send",
+                name="emits",
+                method="emits",
+                summary="Messages the server sends outside any handler",
+                description=f"Listed in {cls.__qualname__}.emits: sent on the server's own "
+                "initiative (for example on connect), not in answer to a client message.",
+                tags=(),
+                messages=emitted,
             )
         )
     for frame_name, frame_type in _server_frames(entry):
@@ -338,6 +360,31 @@ def _operation_name(
     return str(route.action)
 
 
+def _distinct_title(title: str, wire_id: str, address: str, titles: set[str]) -> str:
+    """`title`, or `title (camelize)` / `title (/ws/v2)` when a channel already has it."""
+    candidates = [title]
+    if wire_id != "json":
+        candidates.append(f"{title} ({wire_id.removeprefix('json+')})")
+    candidates.append(f"{title} ({address})")
+    chosen = next((c for c in candidates if c not in titles), None)
+    number = 2
+    while chosen is None:
+        chosen = f"{title} ({number})" if f"{title} ({number})" not in titles else None
+        number += 1
+    titles.add(chosen)
+    return chosen
+
+
+def _content_type(codec: Any) -> str:
+    """The media type of a codec's frames: its wire format's, else JSON."""
+    for formatter in codec.formatters:
+        wire = getattr(formatter, "wire", None)
+        if wire is not None:
+            fallback = "application/octet-stream" if wire.binary else "text/plain"
+            return str(getattr(wire, "content_type", fallback))
+    return "application/json"
+
+
 def _unique(key: str, taken: set[str], alternative: str | None = None) -> str:
     candidates = [key] + ([alternative] if alternative else [])
     chosen = next((c for c in candidates if c not in taken), None)
@@ -355,7 +402,10 @@ def _parameter_description(name: str, converter: str) -> str:
 
 
 def _message_doc(
-    model: type[BaseModel], key: str, schemas: Mapping[str, Mapping[str, Any]]
+    model: type[BaseModel],
+    key: str,
+    schemas: Mapping[str, Mapping[str, Any]],
+    content_type: str = "application/json",
 ) -> MessageDoc:
     doc = inspect.cleandoc(model.__doc__) if model.__doc__ else None
     field = getattr(model, "discriminator_field", "action")
@@ -369,4 +419,5 @@ def _message_doc(
         description=doc,
         schema=key,
         example=example_of(schemas.get(key, {}), schemas),
+        content_type=content_type,
     )

@@ -22,7 +22,7 @@ from typing import Any
 
 from chanx.kernel.errors import ComponentNotFoundError
 
-__all__ = ["ALIASES", "add_arguments", "load_app", "run"]
+__all__ = ["ALIASES", "add_arguments", "load_app", "mounted_options", "run"]
 
 ALIASES: dict[str, str] = {"json": "asyncapi-json", "yaml": "asyncapi-yaml", "html": "html"}
 """Short `--format` names -> doc emitter names."""
@@ -54,9 +54,14 @@ def add_arguments(parser: argparse.ArgumentParser, *, app_required: bool = True)
         action="store_true",
         help="do not write: exit 1 if FILE differs from what would be written",
     )
-    parser.add_argument("--title", default="chanx API", help="title of the API")
-    parser.add_argument("--api-version", default="1.0.0", help="version of the API")
-    parser.add_argument("--description", default=None, help="description of the API")
+    mounted = "; default: what the app passed to mount_asyncapi(), else %s"
+    parser.add_argument("--title", default=None, help="title of the API" + mounted % "chanx API")
+    parser.add_argument(
+        "--api-version", default=None, help="version of the API" + mounted % "1.0.0"
+    )
+    parser.add_argument(
+        "--description", default=None, help="description of the API" + mounted % "none"
+    )
     parser.add_argument(
         "--server",
         action="append",
@@ -85,6 +90,16 @@ def load_app(target: str) -> Any:
     return value
 
 
+def mounted_options(app: Any) -> dict[str, Any]:
+    """The options `mount_asyncapi()` was given on `app`, or {} when it has no docs routes."""
+    router = getattr(app, "router", app)
+    for route in getattr(router, "routes", None) or ():
+        options = getattr(route, "chanx_asyncapi_options", None)
+        if isinstance(options, dict):
+            return options
+    return {}
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the documentation and write or check it; return the exit status."""
     from chanx.asyncapi import build_api_model, get_emitter
@@ -105,12 +120,13 @@ def run(args: argparse.Namespace) -> int:
     except (ComponentNotFoundError, ValueError, ImportError) as exc:
         print(f"chanx asyncapi: {exc}", file=sys.stderr)
         return 2
+    mounted = mounted_options(app)
     model = build_api_model(
         app,
-        title=args.title,
-        version=args.api_version,
-        description=args.description,
-        servers=servers or None,
+        title=args.title or mounted.get("title") or "chanx API",
+        version=args.api_version or mounted.get("version") or "1.0.0",
+        description=args.description or mounted.get("description"),
+        servers=servers or mounted.get("servers") or None,
     )
     if not model.channels:
         print(f"chanx asyncapi: warning: {args.app} routes no chanx consumer.", file=sys.stderr)

@@ -5,7 +5,8 @@ next to this module); it loads nothing from anywhere, so it works offline, behin
 and under a strict Content-Security-Policy: its inline style and script are allowed by hash,
 in a `<meta>` policy and in the `Content-Security-Policy` header the routes send. Channels,
 operations and messages are rendered on the server, schemas as expandable `<details>` trees,
-every text escaped; the console reads the API from a JSON data block whose `<`, `>` and `&`
+every text escaped (descriptions are rendered as Markdown by `chanx.asyncapi.markdown`,
+which escapes first); the console reads the API from a JSON data block whose `<`, `>` and `&`
 are escaped, so no docstring can close the script element.
 """
 
@@ -19,6 +20,7 @@ from html import escape
 from importlib.resources import files
 from typing import Any
 
+from chanx.asyncapi.markdown import render_markdown
 from chanx.asyncapi.model import SCHEMA_REF_PREFIX, ApiModel, ChannelDoc, OperationDoc
 from chanx.asyncapi.schemas import example_of
 
@@ -120,10 +122,8 @@ def _downloads() -> str:
 
 
 def _text(text: str | None, css_class: str) -> str:
-    if not text:
-        return ""
-    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
-    return "".join(f'<p class="{css_class}">{escape(p)}</p>\n' for p in paragraphs)
+    """Descriptions are Markdown, rendered safely (raw HTML is shown as text)."""
+    return render_markdown(text, css_class)
 
 
 def _tags(tags: tuple[str, ...]) -> str:
@@ -192,6 +192,7 @@ def _message(key: str, model: ApiModel) -> str:
     return (
         f'<article class="message" id="message-{escape(key)}">\n'
         f"<h3>{escape(message.title)}{name}</h3>\n{_text(message.description, 'description')}"
+        f'<p class="content-type">Content type: <code>{escape(message.content_type)}</code></p>\n'
         f'<details class="payload" open><summary>Payload <a class="type" '
         f'href="#schema-{escape(message.schema)}">{escape(message.schema)}</a></summary>\n'
         f"{_children(dict(schema), model, (message.schema,), 0)}</details>\n"

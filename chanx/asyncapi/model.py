@@ -53,6 +53,8 @@ class MessageDoc:
         description: The whole class docstring.
         schema: Key of the payload schema in `ApiModel.schemas`.
         example: An example frame (wire names, formatters applied).
+        content_type: The frames' media type: `application/json`, or the wire format's
+            (`application/msgpack` for MessagePack consumers).
     """
 
     key: str
@@ -62,6 +64,7 @@ class MessageDoc:
     description: str | None
     schema: str
     example: Any
+    content_type: str = "application/json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +102,9 @@ class ChannelDoc:
 
     Attributes:
         key: Unique key of the channel in the model (the `@channel` name, else class name).
-        title: The `@channel` name, else the class name.
+        title: The `@channel` name, else the class name; when another channel already has
+            that title (a consumer routed twice, or a camelized twin), its wire variant or its
+            address is added so that every title is distinct.
         address: The route path, parameters written `{name}`.
         parameters: The address's path parameters, in order.
         description: `@channel(description=...)`, else the class docstring, else None.

@@ -15,6 +15,7 @@ switches them off. Disabled endpoints answer 404 as if they did not exist.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,11 +25,17 @@ from starlette.routing import BaseRoute, Route
 
 from chanx.asyncapi import DocumentCache
 from chanx.asyncapi.build import build_api_model
+from chanx.core.logsetup import ensure_visible
 
 __all__ = ["asyncapi_routes", "mount_asyncapi"]
 
+logger = logging.getLogger("chanx.asyncapi")
+
 FORMATS: dict[str, str] = {"": "html", ".json": "asyncapi-json", ".yaml": "asyncapi-yaml"}
 """URL suffix of each served document -> doc emitter name."""
+
+OPTIONS_ATTR = "chanx_asyncapi_options"
+"""Attribute of each docs route holding its title, version, description and servers."""
 
 
 def asyncapi_routes(
@@ -69,9 +76,26 @@ def asyncapi_routes(
             return enabled
         return bool(getattr(request.app, "debug", False))
 
+    explained: list[bool] = []
+
+    def explain(request: Request) -> None:
+        if explained:
+            return
+        explained.append(True)
+        ensure_visible()
+        why = "enabled=False was passed" if enabled is False else "the application's debug is off"
+        logger.warning(
+            "AsyncAPI docs at %s answered 404 because %s; pass enabled=True to "
+            "mount_asyncapi()/asyncapi_routes() to serve them outside debug (logged once).",
+            path,
+            why,
+            extra={"path": request.url.path},
+        )
+
     def endpoint(emitter_name: str) -> Callable[[Request], Any]:
         async def serve(request: Request) -> Response:
             if not is_enabled(request):
+                explain(request)
                 return PlainTextResponse("Not Found", status_code=404)
             data, headers, media_type = cache.get(emitter_name)
             return Response(data, media_type=media_type, headers=headers)
@@ -84,10 +108,14 @@ def asyncapi_routes(
         table = {**FORMATS, **{f".{name}.zip": name for name in client_emitters()}}
     else:
         table = dict(formats)
-    return [
+    routes: list[BaseRoute] = [
         Route(path + suffix, endpoint(name), methods=["GET"], name=f"asyncapi{suffix or '.html'}")
         for suffix, name in table.items()
     ]
+    document = {"title": title, "version": version, "description": description}
+    for route in routes:  # read by `chanx asyncapi`, so the CLI documents the same API
+        setattr(route, OPTIONS_ATTR, {**document, "servers": dict(servers or {})})
+    return routes
 
 
 def mount_asyncapi(app: Any, **options: Any) -> list[BaseRoute]:

@@ -13,10 +13,11 @@ if TYPE_CHECKING:
 
 @hookimpl
 def chanx_register_doc_emitters(registry: ComponentRegistry[DocEmitterFactory]) -> None:
-    """Register the AsyncAPI 3 JSON and YAML emitters and the offline HTML page."""
-    from chanx.asyncapi.asyncapi3 import AsyncApiJsonEmitter, AsyncApiYamlEmitter
-    from chanx.asyncapi.html import HtmlEmitter
+    """Register the AsyncAPI 3 JSON and YAML emitters and the offline HTML page.
 
-    registry.add("asyncapi-json", AsyncApiJsonEmitter)
-    registry.add("asyncapi-yaml", AsyncApiYamlEmitter)
-    registry.add("html", HtmlEmitter)
+    By import path: the docs code is imported when an emitter is first asked for, never by
+    a process that only serves connections.
+    """
+    registry.add("asyncapi-json", "chanx.asyncapi.asyncapi3:AsyncApiJsonEmitter")
+    registry.add("asyncapi-yaml", "chanx.asyncapi.asyncapi3:AsyncApiYamlEmitter")
+    registry.add("html", "chanx.asyncapi.html:HtmlEmitter")

@@ -14,6 +14,4 @@ if TYPE_CHECKING:
 @hookimpl
 def chanx_register_layers(registry: ComponentRegistry[LayerFactory]) -> None:
     """Register `memory` (`chanx.layers.memory.InMemoryChannelLayer`)."""
-    from chanx.layers.memory import InMemoryChannelLayer
-
-    registry.add("memory", InMemoryChannelLayer)
+    registry.add("memory", "chanx.layers.memory:InMemoryChannelLayer")

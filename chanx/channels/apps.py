@@ -17,10 +17,15 @@ class ChanxConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the checks and apply the plugin switches from ``CHANX``."""
-        from chanx.channels.checks import check_camelize_plugin, check_chanx_settings
+        from chanx.channels.checks import (
+            check_camelize_plugin,
+            check_channel_layers,
+            check_chanx_settings,
+        )
 
         checks.register(check_chanx_settings, "chanx")
         checks.register(check_camelize_plugin, "chanx")
+        checks.register(check_channel_layers, "chanx")
         apply_plugin_switches()
 
 

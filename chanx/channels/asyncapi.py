@@ -25,6 +25,7 @@ endpoints raise `Http404`. `python manage.py asyncapi` writes the same documents
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -33,6 +34,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from chanx.asyncapi import ApiModel, DocumentCache
 from chanx.asyncapi.build import build_api_model
+from chanx.core.logsetup import ensure_visible
 
 __all__ = [
     "SETTING",
@@ -42,6 +44,8 @@ __all__ = [
     "is_enabled",
     "load_application",
 ]
+
+logger = logging.getLogger("chanx.asyncapi")
 
 SETTING = "CHANX_ASYNCAPI"
 DEFAULTS: dict[str, Any] = {
@@ -138,6 +142,7 @@ def asyncapi_view(request: HttpRequest, emitter: str = "html") -> HttpResponse:
         Http404: the docs are disabled (see `is_enabled`).
     """
     if not is_enabled():
+        _explain_disabled(request)
         raise Http404("The AsyncAPI documentation is disabled.")
     if request.method not in ("GET", "HEAD"):
         return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
@@ -158,9 +163,34 @@ def client_view(request: HttpRequest, emitter: str) -> HttpResponse:
     return asyncapi_view(request, emitter)
 
 
+_explained: set[str] = set()
+
+
+def _explain_disabled(request: HttpRequest) -> None:
+    """Say once (per settings change) why the docs answer 404."""
+    if "disabled" in _explained:
+        return
+    _explained.add("disabled")
+    ensure_visible()
+    why = (
+        f'settings.{SETTING}["ENABLED"] is False'
+        if asyncapi_options()["ENABLED"] is False
+        else "DEBUG is False"
+    )
+    logger.warning(
+        "AsyncAPI docs at %s answered 404 because %s; set settings.%s = "
+        '{"ENABLED": True} to serve them outside debug (logged once).',
+        request.path,
+        why,
+        SETTING,
+        extra={"path": request.path},
+    )
+
+
 def clear_cache(**_: Any) -> None:
     """Forget the built documents (done whenever a Django setting changes)."""
     _documents.clear()
+    _explained.clear()
 
 
 setting_changed.connect(clear_cache, dispatch_uid="chanx.channels.asyncapi.clear_cache")

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from chanx.kernel.install import install_hint
+
 __all__ = ["DjangoAuthenticator"]
 
-_HINT = 'DjangoAuthenticator needs the chanx-auth-drf plugin: pip install "chanx[drf]"'
+_HINT = f"DjangoAuthenticator needs the chanx-auth-drf plugin: {install_hint('drf')}"
 
 if TYPE_CHECKING:
     from chanx_auth_drf import DjangoAuthenticator

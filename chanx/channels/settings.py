@@ -9,52 +9,26 @@ CHANX = {
     "CAMELIZE": False,                 # the camelize formatter (a plugin)
     "DISCRIMINATOR_FIELD": "action",   # the field frames route on
     "SEND_AUTHENTICATION_MESSAGE": False,
-    "MAX_PENDING_FRAMES": 256,         # client frames waiting before close with 4429
+    "MAX_PENDING_FRAMES": 256,         # client frames waiting before the server stops reading
     "CHANX_DISABLED_PLUGINS": [],      # plugin switches, as the CHANX_* environment variables
 }
 ```
 
-A consumer class attribute always wins over the setting. Values are read when a consumer
-class is created and again when the setting changes (``override_settings`` in tests); they
-are validated by Django's system checks (ids ``chanx.E001``-``chanx.E003``), never at import.
+``settings.CHANX`` is a source of the one settings store, `chanx.conf.settings`: every key is
+a setting of that store, upper-cased, with the store's validator and precedence (an
+``as_asgi()`` override > a consumer class attribute > ``chanx.configure()`` > ``CHANX`` > the
+default). It is read again when it changes (``override_settings`` in tests); consumer classes
+are never modified. Django's system checks report invalid values (ids ``chanx.E001``-``E003``).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["CONSUMER_DEFAULTS", "PLUGIN_SWITCHES", "check_chanx_setting", "consumer_defaults"]
+__all__ = ["PLUGIN_SWITCHES", "check_chanx_setting", "consumer_defaults"]
 
-
-def _is_bool(value: object) -> bool:
-    return isinstance(value, bool)
-
-
-def _is_names(value: object) -> bool:
-    return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
-
-
-def _is_name(value: object) -> bool:
-    return isinstance(value, str) and bool(value)
-
-
-def _is_positive_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-CONSUMER_DEFAULTS: dict[str, tuple[str, Callable[[object], bool], str]] = {
-    "SEND_COMPLETION": ("send_completion", _is_bool, "True or False"),
-    "SEND_MESSAGE_IMMEDIATELY": ("send_message_immediately", _is_bool, "True or False"),
-    "LOG_WEBSOCKET_MESSAGE": ("log_websocket_message", _is_bool, "True or False"),
-    "LOG_IGNORED_ACTIONS": ("log_ignored_actions", _is_names, "a list of action names"),
-    "CAMELIZE": ("camelize", _is_bool, "True or False"),
-    "DISCRIMINATOR_FIELD": ("discriminator_field", _is_name, "a field name"),
-    "SEND_AUTHENTICATION_MESSAGE": ("send_authentication_message", _is_bool, "True or False"),
-    "MAX_PENDING_FRAMES": ("max_pending_frames", _is_positive_int, "a positive int"),
-}
-"""Setting key -> (consumer attribute, validator, what a valid value looks like)."""
 
 PLUGIN_SWITCHES: frozenset[str] = frozenset(
     {
@@ -68,16 +42,18 @@ PLUGIN_SWITCHES: frozenset[str] = frozenset(
 
 
 def consumer_defaults() -> dict[str, Any]:
-    """Consumer attribute -> value for every valid key of ``settings.CHANX``.
+    """Setting name -> value for every valid key of ``settings.CHANX`` (lower-case names).
 
     Invalid or unknown entries are skipped here; the system checks report them.
     """
+    from chanx import conf
+
     raw = security_mapping() or {}
     found: dict[str, Any] = {}
-    for key, (attribute, valid, _) in CONSUMER_DEFAULTS.items():
-        if key in raw and valid(raw[key]):
-            value = raw[key]
-            found[attribute] = tuple(value) if isinstance(value, list) else value
+    for key, value in raw.items():
+        name = str(key).lower()
+        if key not in PLUGIN_SWITCHES and conf.check(name, value) is None:
+            found[name] = tuple(value) if isinstance(value, list) else value
     return found
 
 
@@ -100,33 +76,24 @@ def check_chanx_setting(raw: object) -> list[tuple[str, str, str]]:
     from chanx import conf
 
     problems = []
-    security = {name.upper() for name in conf.DEFAULTS.__dataclass_fields__}
-    known = sorted({*CONSUMER_DEFAULTS, *PLUGIN_SWITCHES, *security})
+    known = sorted(
+        {*PLUGIN_SWITCHES, *(name.upper() for name in conf.DEFAULTS.__dataclass_fields__)}
+    )
     for key, value in raw.items():
         if key in PLUGIN_SWITCHES:
             continue
-        if key in security and key not in CONSUMER_DEFAULTS:
-            error = conf.check(key.lower(), value)
-            if error is not None:
-                problems.append(("chanx.E003", f"settings.CHANX[{key!r}]: {error}", _SECURITY))
-            continue
-        entry = CONSUMER_DEFAULTS.get(key)
-        if entry is None:
+        if key not in known:
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f"Did you mean {close[0]!r}?" if close else f"Known keys: {', '.join(known)}."
             problems.append(("chanx.E002", f"settings.CHANX has an unknown key {key!r}.", hint))
-        elif not entry[1](value):
-            problems.append(
-                (
-                    "chanx.E003",
-                    f"settings.CHANX[{key!r}] is {value!r}; expected {entry[2]}.",
-                    f"It sets the default of the consumer attribute `{entry[0]}`.",
-                )
-            )
+            continue
+        error = conf.check(key.lower(), value)
+        if error is not None:
+            problems.append(("chanx.E003", f"settings.CHANX[{key!r}]: {error}", _SETTINGS_HINT))
     return problems
 
 
-_SECURITY = "See the Security page of the chanx docs for this setting."
+_SETTINGS_HINT = "See the settings table in the chanx docs (docs/settings.md)."
 
 
 def security_mapping() -> Mapping[str, Any] | None:

@@ -8,13 +8,11 @@ Mount consumers as Channels users expect::
         ])),
     })
 
-The consumer is the same compiled plan and runtime as on Starlette: routing, replies, events,
-passthrough, completion signals and errors all come from `chanx.core.consumer`, and the ASGI
-serving loop (in-order client frames that never block layer events, cancellation at
-disconnect) is the generic one in `chanx.fast_channels.websocket`. What this module adds is
-what Django needs: Channels-style construction (`as_asgi(**initkwargs)`, scope set on call),
-Channels' own ``CHANNEL_LAYERS`` (`channels.layers.get_channel_layer`), defaults from
-``settings.CHANX``, and sync event twins built on asgiref's `async_to_sync`.
+The consumer is the same compiled plan and the same generic ASGI loop as on Starlette
+(`chanx.core.asgi`). What this module adds is what Django needs: Channels-style construction
+(`as_asgi(**initkwargs)`, scope set on call), Channels' own ``CHANNEL_LAYERS``
+(`channels.layers.get_channel_layer`), and sync event twins built on asgiref's
+`async_to_sync`. ``settings.CHANX`` feeds the settings store (`chanx.channels.settings`).
 
 Unlike Channels' own consumers, no thread-pool hop is made per message (Channels closes
 stale database connections before every message); database work belongs in
@@ -23,17 +21,14 @@ stale database connections before every message); database work belongs in
 
 from __future__ import annotations
 
-import contextlib
 import os
-import weakref
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any
 
+from chanx import conf
 from chanx.core import sync
-from chanx.core.consumer import EventT
-from chanx.core.plan import compile_plan
-from chanx.core.resolve import resolve_authenticator, resolve_formatters
-from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer as _AsgiConsumer
+from chanx.core.asgi import serve
+from chanx.core.consumer import BaseConsumer, EventT
 
 __all__ = ["AsyncJsonWebsocketConsumer", "reload_consumer_settings"]
 
@@ -41,30 +36,18 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-_FROM_SETTINGS = "__chanx_from_settings__"
-_GENERATION = "__chanx_settings_generation__"
-_consumers: list[weakref.ref[type[Any]]] = []
-_generation = 0
 
-
-class AsyncJsonWebsocketConsumer(_AsgiConsumer[EventT], abstract=True):
+class AsyncJsonWebsocketConsumer(BaseConsumer[EventT], abstract=True):
     """Base class of chanx consumers on Django Channels (see `BaseConsumer` for attributes).
 
-    Class attributes not set on a consumer (or its mixins) take their default from
-    ``settings.CHANX``. ``self.scope["url_route"]["kwargs"]`` holds the URL kwargs, as with
+    Attributes left unset take their value from ``settings.CHANX`` (then `chanx.configure()`
+    and the defaults). ``self.scope["url_route"]["kwargs"]`` holds the URL kwargs, as with
     any Channels consumer; they are also in ``self.scope["path_params"]``, as on Starlette.
     """
 
     def __init__(self, **initkwargs: Any) -> None:
+        super().__init__()
         self._initkwargs = initkwargs
-
-    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
-        if not abstract:
-            _apply_settings(cls)
-        super().__init_subclass__(abstract=abstract, **kwargs)
-        if not abstract:
-            setattr(cls, _GENERATION, _generation if _settings_ready() else -1)
-            _consumers.append(weakref.ref(cls))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one WebSocket connection (the ASGI application interface)."""
@@ -73,17 +56,11 @@ class AsyncJsonWebsocketConsumer(_AsgiConsumer[EventT], abstract=True):
                 f"{type(self).__qualname__} serves WebSocket connections; it got an ASGI "
                 f"{scope['type']!r} scope. Route it under ProtocolTypeRouter's 'websocket'."
             )
-        cls = type(self)
-        if cls.__dict__.get(_GENERATION) != _generation:
-            _refresh(cls)
         if "path_params" not in scope:
             scope = dict(scope, path_params=dict(scope.get("url_route", {}).get("kwargs", {})))
-        self._init_connection(scope)
-        for key, value in self._initkwargs.items():
-            setattr(self, key, list(value) if isinstance(value, list) else value)
-        self._receive = receive
-        self._send = send
-        await self._serve()
+        self.scope = scope
+        self.apply_overrides(self._initkwargs)
+        await serve(self, receive, send)
 
     @classmethod
     def as_asgi(cls, **initkwargs: Any) -> Any:
@@ -94,7 +71,7 @@ class AsyncJsonWebsocketConsumer(_AsgiConsumer[EventT], abstract=True):
                 (for example `send_completion=True`). Unknown or plan-shaping names are an
                 error.
         """
-        super().as_asgi(**initkwargs)  # validates the overrides
+        cls.check_overrides(initkwargs)
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
             await cls(**initkwargs)(scope, receive, send)
@@ -147,67 +124,13 @@ def _inside_sync_to_async() -> bool:
 
 
 def reload_consumer_settings(**signal: Any) -> None:
-    """Re-read ``settings.CHANX`` into every Django consumer class and rebuild their plans.
+    """Re-read ``settings.CHANX`` into the settings store (Django's ``setting_changed``).
 
-    Called when the setting changes (Django's ``setting_changed`` signal, e.g.
-    ``override_settings``), whether or not ``chanx.channels`` is in ``INSTALLED_APPS``.
+    Consumer plans that depend on a changed setting (``CAMELIZE``, ``DISCRIMINATOR_FIELD``)
+    are rebuilt at their next connection.
     """
-    if signal.get("setting", "CHANX") != "CHANX":
-        return
-    global _generation
-    _generation += 1
-    for ref in list(_consumers):
-        cls = ref()
-        if cls is None:
-            _consumers.remove(ref)
-            continue
-        with contextlib.suppress(Exception):  # e.g. a plugin it names is gone: it stays
-            _refresh(cls)  # stale, and the next connection retries and raises
-
-
-def _refresh(cls: type[Any]) -> None:
-    """Apply the current settings to `cls` and recompile its plan."""
-    from chanx.kernel import get_plugin_host
-
-    setattr(cls, _GENERATION, -1)  # stale until its plan is rebuilt
-    for klass in reversed(cls.__mro__[1:]):
-        if _GENERATION in klass.__dict__ and klass.__dict__[_GENERATION] != _generation:
-            _refresh(klass)
-    _apply_settings(cls)
-    host = get_plugin_host()
-    cls.__chanx_plan__ = compile_plan(
-        cls, resolve_formatters(cls, host), resolve_authenticator(cls, host)
-    )
-    setattr(cls, _GENERATION, _generation)
-
-
-def _apply_settings(cls: type[Any]) -> None:
-    """Set on `cls` each ``CHANX`` default that no user class in its MRO sets itself."""
-    from chanx.channels.settings import consumer_defaults
-
-    for attribute in cls.__dict__.get(_FROM_SETTINGS, ()):
-        delattr(cls, attribute)
-    applied = []
-    for attribute, value in consumer_defaults().items():
-        if not _set_by_user(cls, attribute):
-            setattr(cls, attribute, value)
-            applied.append(attribute)
-    setattr(cls, _FROM_SETTINGS, tuple(applied))
-
-
-def _set_by_user(cls: type[Any], attribute: str) -> bool:
-    for klass in cls.__mro__:
-        if klass is AsyncJsonWebsocketConsumer:
-            return False
-        if attribute in klass.__dict__ and attribute not in klass.__dict__.get(_FROM_SETTINGS, ()):
-            return True
-    return False
-
-
-def _settings_ready() -> bool:
-    from django.conf import settings
-
-    return bool(settings.configured)
+    if signal.get("setting", "CHANX") == "CHANX":
+        conf.refresh()
 
 
 def _listen_for_setting_changes() -> None:

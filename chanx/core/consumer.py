@@ -1,61 +1,56 @@
-"""`BaseConsumer`: the framework-neutral runtime that executes a consumer's plan.
+"""`BaseConsumer`: what a consumer's handlers see, and how one frame or event is served.
 
-Adapters (Starlette/FastAPI in `chanx.fast_channels`, Django Channels in `chanx.channels`)
-subclass it and provide the transport: how to send a frame, how to close, and the receive
-loop. Routing, validation, replies, broadcasts, events, authentication and completion signals
-live here once, for every adapter.
+The connection's life (handshake, reading, cleanup) is the generic ASGI loop in
+`chanx.core.asgi`; the connection's state is its `Connection` (`chanx.core.connection`).
+This module holds the handler-facing API (`send_message`, `broadcast_message`, groups,
+`close`), the per-class plan compilation, and the serving of one client frame or one
+channel-layer message. Adapters (Starlette/FastAPI in `chanx.fast_channels`, Django Channels
+in `chanx.channels`) only construct consumers and hand them to the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
-from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from chanx.core import expiry, sync
-from chanx.core.close_codes import CloseCode, clip_reason
+from chanx import conf
+from chanx.core.close_codes import CloseCode
 from chanx.core.codec import Frame, FrameError, WireCodec
-from chanx.core.events import (
-    EVENT_TYPE,
-    RELAY_TYPE,
-    CapturedEvent,
-    EventSender,
-    EventT,
-    dump_event,
-)
+from chanx.core.connection import Connection, ConnectionState
+from chanx.core.events import EVENT_TYPE, RELAY_TYPE, CapturedEvent, EventSender, EventT, dump_event
+from chanx.core.failures import error_frame, log_failure
+from chanx.core.groups import default_groups, target_groups
 from chanx.core.limits import ConnectionLimits
 from chanx.core.plan import ConsumerPlan, compile_plan
 from chanx.core.resolve import resolve_authenticator, resolve_formatters
-from chanx.layers.exceptions import LayerClosed
 from chanx.messages.base import BaseMessage
-from chanx.messages.outgoing import (
-    AuthenticationMessage,
-    AuthenticationPayload,
-    CompleteMessage,
-)
+from chanx.messages.outgoing import CompleteMessage
 
 if TYPE_CHECKING:
-    from chanx.core.authenticator import BaseAuthenticator
     from chanx.kernel.contracts import ChannelLayer
 
-__all__ = ["BaseConsumer", "CapturedEvent", "ConnectionState", "EventT"]
+__all__ = ["RUNTIME_SETTINGS", "BaseConsumer", "CapturedEvent", "ConnectionState", "EventT"]
 
 logger = logging.getLogger("chanx.consumer")
 
-
-class ConnectionState(enum.Enum):
-    """Where a connection is in its life."""
-
-    CONNECTING = "connecting"
-    OPEN = "open"
-    CLOSED = "closed"
+RUNTIME_SETTINGS = (
+    "send_completion",
+    "send_message_immediately",
+    "send_authentication_message",
+    "log_websocket_message",
+    "log_ignored_actions",
+)
+"""Settings read per connection (resolved onto the instance when it connects)."""
 
 
 class BaseConsumer(ConnectionLimits, EventSender[EventT]):
     """Runtime shared by every adapter. Configure a consumer with these class attributes.
+
+    Attributes left at None take their value from the settings store (`chanx.configure()`,
+    Django's ``settings.CHANX``; see the settings table in the docs); when a connection
+    opens, the instance holds the resolved values.
 
     Attributes:
         send_completion: Send a completion frame after each client frame, event and relay.
@@ -73,81 +68,115 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
             consumer (its options, e.g. ``{"audience": "chat"}``); each must exist.
         send_authentication_message: Send an `authentication` frame with the outcome.
         groups: Groups every connection joins, and the default of `broadcast_message()`.
+        extra_groups: More groups, merged across the class hierarchy (mixins included) and
+            joined after `groups`.
+        emits: Message types sent outside handlers (e.g. from `post_authentication`),
+            documented as a send operation.
         passthrough_events: Event types forwarded to the client unchanged.
         passthrough_method_prefix: Name prefix of the generated passthrough handlers.
-        max_pending_frames: Client frames that may wait to be served before the connection
-            is closed with `CloseCode.RATE_LIMITED`.
     """
 
-    send_completion: ClassVar[bool] = False
-    send_message_immediately: ClassVar[bool] = True
-    log_websocket_message: ClassVar[bool] = False
-    log_ignored_actions: ClassVar[Sequence[str]] = ()
-    camelize: ClassVar[bool] = False
+    send_completion: bool | None = None
+    send_message_immediately: bool | None = None
+    log_websocket_message: bool | None = None
+    log_ignored_actions: Sequence[str] | None = None
+    camelize: ClassVar[bool | None] = None
     formatters: ClassVar[Sequence[str]] = ()
-    discriminator_field: ClassVar[str] = "action"
+    discriminator_field: ClassVar[str | None] = None
     channel_layer_alias: ClassVar[str | None] = "default"
     authenticator_class: ClassVar[Any] = None
     authenticator_options: ClassVar[Mapping[str, Any] | None] = None
-    send_authentication_message: ClassVar[bool] = False
-    groups: list[str] = []  # copied per connection in __init__
+    send_authentication_message: bool | None = None
+    groups: list[str] = []  # copied per instance in __init__
+    extra_groups: ClassVar[Sequence[str]] = ()
+    emits: ClassVar[Sequence[type[BaseMessage]]] = ()
     passthrough_events: ClassVar[Sequence[type[BaseMessage]]] = ()
     passthrough_method_prefix: ClassVar[str] = "handle_passthrough_"
-    max_pending_frames: ClassVar[int] = 256
 
     __chanx_plan__: ClassVar[ConsumerPlan]
+    __chanx_plan_generation__: ClassVar[int]
 
     scope: MutableMapping[str, Any]
     authenticator: Any
     channel_layer: ChannelLayer | None
     channel_name: str
+    connection: Connection
 
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if abstract:
             return
+        cls._compile()
+
+    @classmethod
+    def _compile(cls) -> ConsumerPlan:
         from chanx.kernel import get_plugin_host
 
+        conf.refresh()
+        generation = conf.generation
         host = get_plugin_host()
-        cls.__chanx_plan__ = compile_plan(
-            cls, resolve_formatters(cls, host), resolve_authenticator(cls, host)
-        )
-        host.validate_consumer(cls)
-        host.consumer_prepared(cls)
+        plan = compile_plan(cls, resolve_formatters(cls, host), resolve_authenticator(cls, host))
+        first = "__chanx_plan__" not in cls.__dict__
+        cls.__chanx_plan__ = plan
+        cls.__chanx_plan_generation__ = generation
+        if first:
+            host.validate_consumer(cls)
+            host.consumer_prepared(cls)
+        return plan
 
-    def __init__(self, scope: MutableMapping[str, Any]) -> None:
-        self._init_connection(scope)
+    @classmethod
+    def current_plan(cls) -> ConsumerPlan:
+        """The class's plan, recompiled if the settings changed since it was built."""
+        conf.refresh()
+        if cls.__dict__.get("__chanx_plan_generation__") == conf.generation:
+            return cls.__chanx_plan__
+        return cls._compile()
 
-    def _init_connection(self, scope: MutableMapping[str, Any]) -> None:
-        """Set per-connection state (adapters that create consumers without a scope call it)."""
-        self.scope = scope
-        self.groups = list(type(self).groups)
+    def __init__(self, scope: MutableMapping[str, Any] | None = None) -> None:
+        self.groups = default_groups(type(self))  # groups, then extra_groups
+        if scope is not None:
+            self.scope = scope
         self.authenticator = None
         self.channel_layer = None
         self.channel_name = ""
         self.authenticated = False
-        self.state = ConnectionState.CONNECTING
         self._plan = type(self).__chanx_plan__
-        self._expiry: asyncio.TimerHandle | None = None
-        self._expiry_close: asyncio.Future[None] | None = None
+
+    @classmethod
+    def check_overrides(cls, overrides: Mapping[str, Any]) -> None:
+        """Reject `as_asgi(**overrides)` names that are unknown or shape the compiled plan."""
+        for key in overrides:
+            if key in _PLAN_ATTRIBUTES:
+                raise TypeError(
+                    f"{cls.__qualname__}.as_asgi({key}=...): {key} shapes the compiled plan; "
+                    f"set it on a subclass instead."
+                )
+            if not hasattr(cls, key):
+                raise TypeError(
+                    f"{cls.__qualname__}.as_asgi() got {key!r}, which is not an attribute of "
+                    f"the class."
+                )
+
+    def apply_overrides(self, overrides: Mapping[str, Any]) -> None:
+        """Set `as_asgi()` overrides on this instance (lists are copied)."""
+        for key, value in overrides.items():
+            setattr(self, key, list(value) if isinstance(value, list) else value)
 
     @property
     def user(self) -> Any:
         """The authenticated user, as set by the authenticator (None without one)."""
         return getattr(self.authenticator, "user", None)
 
-    # -- transport, provided by the adapter -------------------------------------------------
-
-    async def _transport_send(self, frame: Frame) -> None:
-        raise NotImplementedError
-
-    async def _transport_close(self, code: int, reason: str) -> None:
-        raise NotImplementedError
+    @property
+    def state(self) -> ConnectionState:
+        """Where the connection is in its life."""
+        connection = self.__dict__.get("connection")
+        return ConnectionState.CONNECTING if connection is None else connection.state
 
     # -- hooks ------------------------------------------------------------------------------
 
     async def post_authentication(self) -> None:
-        """Called once the connection is authenticated and has joined its groups."""
+        """Called once the connection is authenticated, in its groups, and accepted."""
 
     async def disconnect(self, code: int) -> None:
         """Called after an authenticated connection closed and left its groups.
@@ -167,7 +196,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
     async def broadcast_message(
         self,
         message: BaseMessage,
-        groups: Iterable[str] | None = None,
+        groups: Iterable[str] | str | None = None,
         *,
         exclude_current: bool = False,
     ) -> None:
@@ -185,7 +214,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
             "message": dump_event(message),
             "exclude": self.channel_name if exclude_current else None,
         }
-        for group in self.groups if groups is None else groups:
+        for group in target_groups(self.groups, groups):  # a str is one group
             await layer.group_send(group, relay)
 
     async def join_group(self, group: str) -> None:
@@ -204,141 +233,73 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
 
     async def close(self, code: int = CloseCode.NORMAL, reason: str = "") -> None:
         """Close the connection; nothing is sent after this."""
-        if self.state is ConnectionState.CLOSED:
-            return
-        self.state = ConnectionState.CLOSED
-        self._send_since = _monotonic()
-        try:
-            await self._transport_close(int(code), clip_reason(reason))
-        finally:
-            self._send_since = 0.0
+        connection = self.__dict__.get("connection")
+        if connection is not None:
+            await connection.close(code, reason)
 
     async def _send_frame(self, frame: Frame, message: BaseMessage | None = None) -> None:
-        if self.state is not ConnectionState.OPEN:
-            return
         if self.log_websocket_message:
             self._log_frame("sent", frame, message)
-        self._send_since = _monotonic()  # read by the slow-consumer watchdog
-        try:
-            await self._transport_send(frame)
-        finally:
-            self._send_since = 0.0
+        await self.connection.send(frame)
 
     def _require_layer(self, what: str) -> ChannelLayer:
         if self.channel_layer is None:
             return type(self)._layer_for_events(what)
         return self.channel_layer
 
-    # -- the connection's life, driven by the adapter --------------------------------------
+    # -- serving one client frame or one layer message -------------------------------------
 
-    async def _on_connected(self) -> bool:
-        """After accept: authenticate, join groups, run hooks. False if the socket closed."""
-        self.state = ConnectionState.OPEN
-        sync.remember_loop()
-        if not await self._authenticate() or not await self._admit_user():
-            return False
-        self.authenticated = True
-        expiry.arm(self)  # a no-op unless the authenticator set `expires_at`
-        layer = self.get_channel_layer()
-        if layer is not None:
-            self.channel_layer = layer
-            self.channel_name = await layer.new_channel()
-            for group in self.groups:
-                await layer.group_add(group, self.channel_name)
-        try:
-            await self.post_authentication()
-        except Exception:
-            logger.exception("%s.post_authentication raised", type(self).__qualname__)
-            await self.close(CloseCode.INTERNAL_ERROR)
-            return False
-        from chanx.kernel import get_plugin_host
-
-        host = get_plugin_host()
-        if host.has_connection_opened_observers:
-            host.connection_opened(self)
-        return self.state is ConnectionState.OPEN
-
-    async def _authenticate(self) -> bool:
+    async def _serve_client_frame(self, message: MutableMapping[str, Any]) -> None:
+        """Serve one ASGI `websocket.receive`: validate, dispatch, reply; never raise."""
+        text = message.get("text")
         plan = self._plan
-        factory = plan.authenticator_factory
-        if factory is None:
-            return True
-        authenticator: BaseAuthenticator = factory(self.scope)
-        self.authenticator = authenticator
-        from chanx.core.authenticator import AuthenticationFailed
-
         try:
-            if plan.authenticate_takes_scope:
-                accepted = await authenticator.authenticate(self.scope)  # type: ignore[call-arg]
+            if text is not None:
+                decoded = plan.decoder.decode_text(text)
             else:
-                accepted = await authenticator.authenticate()
-        except AuthenticationFailed as failure:
-            await self._refuse(failure.close_code, failure.status_code, failure.reason)
-            return False
-        except Exception:
-            logger.exception("authenticator %s raised", type(authenticator).__qualname__)
-            await self._refuse(CloseCode.INTERNAL_ERROR, 500, "")
-            return False
-        if not accepted:
-            await self._refuse(CloseCode.UNAUTHENTICATED, 401, "")
-            return False
-        if self.send_authentication_message:
-            await self._send_auth_frame(200, "OK")
-        return True
-
-    async def _refuse(self, close_code: int, status: int, reason: str) -> None:
-        if self.send_authentication_message:
-            await self._send_auth_frame(status, reason or _STATUS_TEXT.get(status, "Refused"))
-        await self.close(close_code, reason[:120])
-
-    async def _send_auth_frame(self, status: int, text: str) -> None:
-        message = AuthenticationMessage(
-            payload=AuthenticationPayload(status_code=status, status_text=text)
-        )
-        await self._send_frame(self._plan.codec.encode(message), message)
-
-    async def _on_client_text(self, text: str | bytes, binary: bool = False) -> None:
-        """Serve one client frame: validate, dispatch, reply; never raise for bad input."""
-        plan = self._plan
-        try:
-            decode = plan.decoder.decode_binary if binary else plan.decoder.decode_text
-            message = decode(text)
+                decoded = plan.decoder.decode_binary(message.get("bytes") or b"")
         except FrameError as error:
-            if error.code == "unknown_action" and await expiry.try_refresh(self, text):
-                pass
-            elif error.text_reply:  # a text frame on a binary wire: answer in JSON text
+            if error.text_reply:  # a text frame on a binary wire: answer in JSON text
                 await self._send_frame(_TEXT.encode(error.to_message()))
                 if self.send_completion:
                     await self._send_frame(_TEXT_COMPLETE)
                 return
-            else:
-                await self._send_frame(plan.codec.encode(error.to_message()))
+            await self._send_frame(plan.codec.encode(error.to_message()))
         else:
             if self.log_websocket_message:
-                self._log_frame("received", text, message)
-            await self._dispatch(plan.ws_dispatch[type(message)].func, message)
+                self._log_frame("received", text or message.get("bytes") or b"", decoded)
+            await self._dispatch(plan.ws_dispatch[type(decoded)].func, decoded, message)
         if self.send_completion:
             await self._send_frame(plan.complete_frame)
 
-    async def _on_client_binary(self, data: bytes) -> None:
-        """Serve one binary client frame (a binary wire's frame, else one error frame)."""
-        await self._on_client_text(data, binary=True)
-
-    async def _dispatch(self, func: Callable[..., Any], message: BaseMessage) -> None:
+    async def _dispatch(
+        self,
+        func: Callable[..., Any],
+        message: BaseMessage,
+        raw: MutableMapping[str, Any] | None = None,
+    ) -> None:
         try:
             result = await func(self, message)
         except Exception:
-            logger.exception(
-                "%s.%s raised while handling a message",
-                type(self).__qualname__,
-                getattr(func, "__name__", "handler"),
-            )
-            await self._send_frame(self._plan.internal_error_frame)
+            log_failure(self, func, message, "raised")
+            await self._send_frame(error_frame(self._plan, raw))
             return
-        if result is not None:
-            await self._send_frame(self._plan.codec.encode(result), result)
+        if result is None:
+            return
+        if not isinstance(result, BaseMessage):
+            log_failure(
+                self,
+                func,
+                message,
+                f"returned {type(result).__qualname__}, not a message: nothing was sent. "
+                f"Return a BaseMessage subclass instance (or None)",
+                exc_info=False,
+            )
+            await self._send_frame(error_frame(self._plan, raw))
+            return
+        await self._send_frame(self._plan.codec.encode(result), result)
 
-    async def _on_layer_message(self, message: dict[str, Any]) -> None:
+    async def _serve_layer_message(self, message: dict[str, Any]) -> None:
         """Serve one channel-layer message: a group relay or an event."""
         kind = message.get("type")
         plan = self._plan
@@ -364,39 +325,26 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
         else:
             logger.debug("%s ignored a layer message of type %r", plan.consumer, kind)
 
-    async def _on_disconnected(self, code: int) -> None:
-        """After the socket closed: leave groups, run the hook, notify observers."""
-        self.state = ConnectionState.CLOSED
-        expiry.disarm(self)
-        if not self.authenticated:
-            return
-        layer = self.channel_layer
-        if layer is not None and self.channel_name:
-            for group in self.groups:
-                try:
-                    await layer.group_discard(group, self.channel_name)
-                except LayerClosed:
-                    break
-                except Exception:
-                    logger.exception("leaving group %r failed", group)
-        try:
-            await self.disconnect(code)
-        except Exception:
-            logger.exception("%s.disconnect raised", type(self).__qualname__)
-        from chanx.kernel import get_plugin_host
-
-        host = get_plugin_host()
-        if host.has_connection_closed_observers:
-            host.connection_closed(self, code)
-
     def _log_frame(self, direction: str, frame: str | bytes, message: BaseMessage | None) -> None:
         action = getattr(message, self._plan.discriminator_field, None) if message else None
-        if action in self.log_ignored_actions:
+        if action in (self.log_ignored_actions or ()):
             return
         logger.info("%s %s action=%s bytes=%d", self._plan.consumer, direction, action, len(frame))
         logger.debug("%s %s frame=%r", self._plan.consumer, direction, frame)
 
 
+_PLAN_ATTRIBUTES = frozenset(
+    {
+        "formatters",
+        "camelize",
+        "discriminator_field",
+        "authenticator_class",
+        "authenticator_options",
+        "passthrough_events",
+        "passthrough_method_prefix",
+        "extra_groups",
+        "emits",
+    }
+)
 _TEXT = WireCodec()
 _TEXT_COMPLETE = _TEXT.encode(CompleteMessage())
-_STATUS_TEXT = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 500: "Server Error"}

@@ -50,6 +50,13 @@ def _mark(func: F, spec: HandlerSpec) -> F:
 
 def _decorate(func: F | None, spec: HandlerSpec) -> F | Callable[[F], F]:
     """Shared body of `ws_handler` / `event_handler`: mark `func` now, or return the marker."""
+    if isinstance(func, type):
+        name = func.__name__
+        raise TypeError(
+            f"@{spec.kind}_handler({name}): the decorator takes keyword arguments only; a "
+            f"message class goes in the handler's annotation, `async def handle(self, message: "
+            f"{name})`, or in `@{spec.kind}_handler(input_type={name})`."
+        )
     if func is not None:
         return _mark(func, spec)
     return lambda f: _mark(f, spec)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic
 from typing_extensions import TypeVar
 
 from chanx.core import sync
+from chanx.core.groups import default_groups, target_groups
 from chanx.messages.base import BaseMessage
 
 if TYPE_CHECKING:
@@ -60,10 +61,12 @@ class EventSender(Generic[EventT]):
         await layer.send(channel_name, {"type": EVENT_TYPE, "event": dump_event(event)})
 
     @classmethod
-    async def broadcast_event(cls, event: EventT, groups: Iterable[str] | None = None) -> None:
+    async def broadcast_event(
+        cls, event: EventT, groups: Iterable[str] | str | None = None
+    ) -> None:
         """Send `event` to every connection in `groups` (default: the class's `groups`)."""
         layer = cls._layer_for_events("broadcast_event")
-        targets = tuple(cls.groups if groups is None else groups)
+        targets = target_groups(default_groups(cls), groups)
         for tap in event_taps:
             tap(CapturedEvent(cls, event, groups=targets))
         payload = {"type": EVENT_TYPE, "event": dump_event(event)}
@@ -72,13 +75,21 @@ class EventSender(Generic[EventT]):
 
     @classmethod
     def send_event_sync(cls, event: EventT, channel_name: str) -> None:
-        """`send_event` for synchronous code (views, task functions, commands)."""
-        cls._run_sync(lambda: cls.send_event(event, channel_name))
+        """`send_event` for synchronous code (views, task functions, commands).
+
+        Returns once the layer's broker has the event (see `chanx.layers.confirmed_sends`),
+        so the caller may exit right afterwards; raises the layer's error if it could not.
+        """
+        cls._run_sync(lambda: _confirmed(cls.send_event(event, channel_name)))
 
     @classmethod
-    def broadcast_event_sync(cls, event: EventT, groups: Iterable[str] | None = None) -> None:
-        """`broadcast_event` for synchronous code (views, task functions, commands)."""
-        cls._run_sync(lambda: cls.broadcast_event(event, groups))
+    def broadcast_event_sync(cls, event: EventT, groups: Iterable[str] | str | None = None) -> None:
+        """`broadcast_event` for synchronous code (views, task functions, commands).
+
+        Returns once the layer's broker has the event for every group, or raises the layer's
+        error (for example `RedisUnavailable`) if it could not be sent.
+        """
+        cls._run_sync(lambda: _confirmed(cls.broadcast_event(event, groups)))
 
     @classmethod
     def _run_sync(cls, make: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -96,13 +107,33 @@ class EventSender(Generic[EventT]):
 
     @classmethod
     def _layer_for_events(cls, what: str) -> ChannelLayer:
-        layer = cls.get_channel_layer()
+        from chanx.layers.exceptions import LayerNotConfigured
+
+        alias = cls.channel_layer_alias
+        try:
+            layer = cls.get_channel_layer()
+        except LayerNotConfigured as missing:
+            raise LayerNotConfigured(f"{cls.__qualname__}.{what}: {missing}") from None
+        if layer is None and alias is not None:
+            raise LayerNotConfigured(
+                f"{cls.__qualname__}.{what}: no channel layer is configured under the alias "
+                f"{alias!r}. Add it to CHANNEL_LAYERS (Django) or configure_layers(), or set "
+                f"channel_layer_alias to a configured alias."
+            )
         if layer is None:
             raise RuntimeError(
                 f"{cls.__qualname__}.{what}: channel_layer_alias is None, so this consumer "
                 f"has no channel layer to send events through."
             )
         return layer
+
+
+async def _confirmed(send: Coroutine[Any, Any, None]) -> None:
+    """Await `send` with confirmed layer sends (a sync caller may end its loop right after)."""
+    from chanx.layers.confirm import confirmed_sends
+
+    with confirmed_sends():
+        await send
 
 
 def dump_event(event: BaseMessage) -> dict[str, Any]:

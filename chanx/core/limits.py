@@ -8,24 +8,28 @@ once per connection, into a `Limits`, and never looked up again per message.
 from __future__ import annotations
 
 import functools
-import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from chanx.conf import refresh, settings
+from chanx.conf import refresh, settings, value_for
 from chanx.core.close_codes import CloseCode
+from chanx.core.connection import Connection
+from chanx.core.logsetup import ensure_visible
 from chanx.core.origin import AllowList, is_allowed, parse_allow_list, scope_headers
-from chanx.core.safelog import RateLimitedLog, install_server_log_redaction
+from chanx.core.process import state
+from chanx.core.safelog import install_server_log_redaction
 
-__all__ = ["ConnectionLimits", "Limits", "TokenBucket", "admit_origin", "resolve_limits"]
-
-logger = logging.getLogger("chanx.security")
-origin_warnings = RateLimitedLog(logger)
-"""The rate-limited log of refused origins."""
-
-_FORBIDDEN_BODY = b"Forbidden: this origin may not open WebSocket connections here.\n"
+__all__ = [
+    "ConnectionLimits",
+    "Limits",
+    "TokenBucket",
+    "acquire_user_slot",
+    "admit_origin",
+    "release_user_slot",
+    "resolve_limits",
+]
 
 
 class ConnectionLimits:
@@ -36,6 +40,8 @@ class ConnectionLimits:
         allow_missing_origin: Accept handshakes without `Origin`; None decides by the
             authenticator's `uses_cookies`.
         max_frame_bytes: Largest client frame in bytes (else close 1009).
+        max_pending_frames: Client frames that may wait while a handler is busy; while
+            that many wait, the server stops reading the socket (TCP slows the client).
         send_timeout: Seconds a send may stay blocked before a slow-consumer abort (4499).
         rate_limit: Sustained client frames per second (else close 4429); None: no limit.
         rate_burst: Frames that may arrive at once under `rate_limit`.
@@ -47,24 +53,13 @@ class ConnectionLimits:
     allowed_origins: ClassVar[Sequence[str] | None] = None
     allow_missing_origin: ClassVar[bool | None] = None
     max_frame_bytes: ClassVar[int | None] = None
+    max_pending_frames: ClassVar[int | None] = None
     send_timeout: ClassVar[float | None] = None
     rate_limit: ClassVar[float | None] = None
     rate_burst: ClassVar[int | None] = None
     auth_timeout: ClassVar[float | None] = None
     max_connections_per_user: ClassVar[int | None] = None
     shutdown_grace: ClassVar[float | None] = None
-
-    _send_since: float = 0.0
-    """When the send in progress started (`time.monotonic()`), 0.0 when none is blocked."""
-
-    async def _admit_user(self) -> bool:
-        """After authentication: take a per-user slot, or close with 4409 at the cap."""
-        limits: Limits | None = self.__dict__.get("_limits")
-        if limits is None or acquire_user_slot(self, limits.max_connections_per_user):
-            return True
-        close: Any = getattr(self, "close")  # noqa: B009 - provided by BaseConsumer
-        await close(CloseCode.TOO_MANY_CONNECTIONS, "too many connections for this user")
-        return False
 
 
 class TokenBucket:
@@ -115,41 +110,24 @@ class Limits:
         return data is not None and len(data) > limit
 
 
-def _pick(consumer: Any, name: str) -> Any:
-    """The consumer's own value of `name`, else the global setting.
-
-    None means "use the setting"; so does a value that only `BaseConsumer` itself defines
-    (`max_pending_frames = 256`), which stands for the setting's default.
-    """
-    value = getattr(consumer, name, None)
-    if value is None:
-        return getattr(settings, name)
-    if name not in consumer.__dict__:
-        for klass in type(consumer).__mro__:
-            if name in klass.__dict__:
-                if klass.__module__ == "chanx.core.consumer" and klass.__name__ == "BaseConsumer":
-                    return getattr(settings, name)
-                break
-    return value
-
-
 def resolve_limits(consumer: Any) -> Limits:
     """Resolve `consumer`'s limits from its attributes and the global settings."""
     refresh()
+    ensure_visible()
     if settings.redact_server_logs:
         install_server_log_redaction()
-    rate = _pick(consumer, "rate_limit")
+    rate = value_for(consumer, "rate_limit")
     bucket = None
     if rate is not None:
-        burst = _pick(consumer, "rate_burst") or max(1, int(rate * 2))
+        burst = value_for(consumer, "rate_burst") or max(1, int(rate * 2))
         bucket = TokenBucket(float(rate), int(burst))
     return Limits(
-        max_frame_bytes=int(_pick(consumer, "max_frame_bytes")),
-        max_pending_frames=int(_pick(consumer, "max_pending_frames")),
-        send_timeout=float(_pick(consumer, "send_timeout")),
-        auth_timeout=float(_pick(consumer, "auth_timeout")),
-        max_connections_per_user=_pick(consumer, "max_connections_per_user"),
-        shutdown_grace=float(_pick(consumer, "shutdown_grace")),
+        max_frame_bytes=int(value_for(consumer, "max_frame_bytes")),
+        max_pending_frames=int(value_for(consumer, "max_pending_frames")),
+        send_timeout=float(value_for(consumer, "send_timeout")),
+        auth_timeout=float(value_for(consumer, "auth_timeout")),
+        max_connections_per_user=value_for(consumer, "max_connections_per_user"),
+        shutdown_grace=float(value_for(consumer, "shutdown_grace")),
         bucket=bucket,
     )
 
@@ -159,57 +137,68 @@ def _allow_list(entries: tuple[str, ...]) -> AllowList:
     return parse_allow_list(entries)
 
 
-def _allow_missing(consumer: Any) -> bool:
+def _allow_missing(consumer: Any, authenticator: Any) -> bool:
     value = getattr(consumer, "allow_missing_origin", None)
     if value is None:
         value = settings.allow_missing_origin
     if value is None:
-        factory = consumer._plan.authenticator_factory
-        return not bool(getattr(factory, "uses_cookies", False))
+        return not bool(getattr(authenticator, "uses_cookies", False))
     return bool(value)
 
 
-async def admit_origin(
-    consumer: Any, send: Callable[[MutableMapping[str, Any]], Awaitable[None]]
-) -> bool:
+async def admit_origin(consumer: Any, connection: Connection, authenticator: Any) -> bool:
     """Check the handshake's `Origin`; refuse it before accept when not allowed.
 
-    A refusal is a real HTTP 403 when the server supports the ASGI `websocket.http.response`
-    extension (uvicorn, hypercorn), else a close before accept (which servers answer with 403).
+    A refusal is a close before accept, which the server answers with HTTP 403.
     """
     scope = consumer.scope
-    entries = _pick(consumer, "allowed_origins")
+    entries = value_for(consumer, "allowed_origins")
     headers = scope_headers(scope)
     ok, origin = is_allowed(
         headers,
         str(scope.get("scheme", "ws")),
         _allow_list(tuple(entries)),
-        _allow_missing(consumer),
+        _allow_missing(consumer, authenticator),
     )
     if ok:
         return True
-    shown = str(origin) if origin is not None else ("missing" if "origin" not in headers else "?")
-    origin_warnings.warning(
-        "refused a WebSocket handshake from origin %s to %s (%s)",
+    missing = "origin" not in headers
+    shown = str(origin) if origin is not None else ("missing" if missing else "?")
+    state.origin_warnings.warning(
+        "refused a WebSocket handshake from origin %s to %s (%s): %s",
         shown,
         scope.get("path", ""),
         type(consumer).__qualname__,
+        _how_to_admit(origin, missing, headers.get("origin")),
+        origin=shown,
+        path=str(scope.get("path", "")),
+        consumer=type(consumer).__qualname__,
+        connection_id=connection.id,
     )
-    if "websocket.http.response" in (scope.get("extensions") or {}):
-        await send(
-            {
-                "type": "websocket.http.response.start",
-                "status": 403,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8")],
-            }
-        )
-        await send({"type": "websocket.http.response.body", "body": _FORBIDDEN_BODY})
-    else:
-        await send({"type": "websocket.close", "code": int(CloseCode.POLICY_VIOLATION)})
+    # A close before accept, which every server answers with HTTP 403 and logs quietly;
+    # uvicorn logs "ASGI callable returned without completing handshake" at ERROR after a
+    # `websocket.http.response` refusal, which would let anyone fill the logs.
+    await connection.close(CloseCode.POLICY_VIOLATION)
     return False
 
 
-_user_connections: dict[Any, int] = {}
+def _how_to_admit(origin: Any, missing: bool, raw: str | None) -> str:
+    """Which setting would admit the refused handshake (said in the warning)."""
+    if missing:
+        return (
+            "no Origin header (not a browser) and the consumer's authenticator uses cookies; "
+            "set allow_missing_origin=True to accept such clients"
+        )
+    if origin is None and raw is not None and raw.strip() == "null":
+        return 'a sandboxed or file: page; add "null" to allowed_origins to accept it'
+    if origin is None:
+        return "the Origin header is malformed (a path, user info, a bad host or repeated)"
+    return (
+        f"to accept it (a front-end dev server on another port, say), add {str(origin)!r} to "
+        f"allowed_origins: chanx.configure(allowed_origins=[...]), "
+        f'settings.CHANX["ALLOWED_ORIGINS"] on Django, or the consumer\'s allowed_origins '
+        f"attribute"
+    )
 
 
 def user_key(user: Any) -> Any:
@@ -225,28 +214,30 @@ def user_key(user: Any) -> Any:
     return ("str", str(user))
 
 
-def acquire_user_slot(consumer: Any, limit: int | None) -> bool:
-    """Count one connection for `consumer.user`; False when the user is at `limit`."""
+def acquire_user_slot(connection: Connection, user: Any, limit: int | None) -> bool:
+    """Count `connection` for `user`; False when the user already holds `limit` connections."""
     if limit is None:
         return True
-    key = user_key(consumer.user)
+    key = user_key(user)
     if key is None:
         return True
-    count = _user_connections.get(key, 0)
+    counts = state.user_connections
+    count = counts.get(key, 0)
     if count >= limit:
         return False
-    _user_connections[key] = count + 1
-    consumer._chanx_user_slot = key
+    counts[key] = count + 1
+    connection.user_slot = key
     return True
 
 
-def release_user_slot(consumer: Any) -> None:
+def release_user_slot(connection: Connection) -> None:
     """Give back the slot `acquire_user_slot` took, if any."""
-    key = consumer.__dict__.pop("_chanx_user_slot", None)
+    key, connection.user_slot = connection.user_slot, None
     if key is None:
         return
-    count = _user_connections.get(key, 0) - 1
+    counts = state.user_connections
+    count = counts.get(key, 0) - 1
     if count > 0:
-        _user_connections[key] = count
+        counts[key] = count
     else:
-        _user_connections.pop(key, None)
+        counts.pop(key, None)

@@ -19,6 +19,8 @@ The rules, in order:
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,8 +50,9 @@ class Origin:
 def parse_origin(value: str) -> Origin | None:
     """Parse an `Origin` header value; None for `null` and anything malformed.
 
-    Only `scheme://host[:port]` is an origin: a path, query, fragment or user info makes the
-    value malformed (browsers never send them).
+    Only `scheme://host[:port]` is an origin: a path (even a lone `/`), query, fragment or
+    user info makes the value malformed (browsers never send them), and so does a host that
+    is not a DNS name or an IP literal (`*.example.com`, `.example.com`, `a..b`).
     """
     value = value.strip()
     if not value or value == "null" or len(value) > 2048:
@@ -61,11 +64,32 @@ def parse_origin(value: str) -> Origin | None:
         return None
     scheme = _SCHEMES.get(parts.scheme.lower())
     host = parts.hostname
-    if scheme is None or not host or parts.path not in ("", "/"):
+    if scheme is None or not host or parts.path:
         return None
     if parts.query or parts.fragment or parts.username is not None or "@" in parts.netloc:
         return None
-    return Origin(scheme, host.lower().rstrip("."), port or _DEFAULT_PORT[scheme])
+    host = host.lower()
+    if host.endswith(".") and not host.endswith(".."):
+        host = host[:-1]  # the DNS root: `example.com.` is `example.com`
+    if not _valid_host(host):
+        return None
+    return Origin(scheme, host, port or _DEFAULT_PORT[scheme])
+
+
+_LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?")
+
+
+def _valid_host(host: str) -> bool:
+    """Whether `host` is a DNS name of non-empty labels, or an IP address literal."""
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            return False
+        return True
+    if len(host) > 253:
+        return False
+    return all(_LABEL.fullmatch(label) for label in host.split("."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +134,10 @@ def parse_allow_list(entries: Iterable[str]) -> AllowList:
             null = True
             continue
         wildcard = "://*." in text
+        if text.endswith("/") and not text.endswith("//"):
+            text = text[:-1]  # an entry copied from a browser's address bar
         origin = parse_origin(text.replace("://*.", "://", 1) if wildcard else text)
-        if origin is None or "*" in origin.host:
+        if origin is None:
             raise ValueError(
                 f"allowed origin {entry!r} is not an origin: write scheme://host[:port], e.g. "
                 f"'https://example.com', 'https://*.example.com' or 'http://localhost:3000'."

@@ -20,8 +20,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter
 
+from chanx import conf
 from chanx.core.codec import Frame, FrameError, MessageDecoder, WireCodec
 from chanx.core.decorators import CHANNEL_ATTR, HANDLER_ATTR, ChannelInfo, HandlerSpec
+from chanx.core.groups import merged_class_lists
+from chanx.core.handshake import refresh_message_type, refresh_route
 from chanx.messages.base import BaseMessage, discriminator_values
 from chanx.messages.outgoing import (
     AuthenticationMessage,
@@ -99,6 +102,8 @@ class ConsumerPlan:
     internal_error_frame: Frame
     channel: ChannelInfo | None = None
     doc: str | None = field(default=None)
+    extra_groups: tuple[str, ...] = ()
+    emits: tuple[type[BaseMessage], ...] = ()
 
 
 def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: Any) -> ConsumerPlan:
@@ -113,8 +118,9 @@ def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: An
         ConsumerDefinitionError: The class is inconsistent; the message says how to fix it.
     """
     name = cls.__qualname__
-    disc: str = cls.discriminator_field  # type: ignore[attr-defined]
-    localns = _definition_namespace()
+    disc: str = conf.value_for(cls, "discriminator_field")
+    localns = _definition_namespace() or cls.__dict__.get("__chanx_localns__", {})
+    cls.__chanx_localns__ = localns  # type: ignore[attr-defined]  # for rebuilds
     handlers = _collect_handlers(cls)
     ws_routes: dict[str, Route] = {}
     event_routes: dict[str, Route] = {}
@@ -142,11 +148,16 @@ def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: An
             event_routes[f"{field_name}={value}"] = route
 
     ws_dispatch = {t: r for r in ws_routes.values() for t in r.input_types}
+    refresh = _refresh_route(cls, authenticator, disc, ws_routes)
+    if refresh is not None:
+        ws_dispatch.update(dict.fromkeys(refresh.input_types, refresh))
     event_dispatch = {t: r for r in event_routes.values() for t in r.input_types}
+    emits = _emits(cls)
     codec = _wire_codec(
-        name, formatters, list(ws_dispatch), [*ws_routes.values(), *event_routes.values()]
+        name, formatters, list(ws_dispatch), [*ws_routes.values(), *event_routes.values()], emits
     )
-    decoder = MessageDecoder(_union_adapter(list(ws_dispatch), disc), disc, list(ws_routes), codec)
+    accepted = [*ws_routes, *([refresh.action] if refresh is not None else [])]
+    decoder = MessageDecoder(_union_adapter(list(ws_dispatch), disc), disc, accepted, codec)
     plain = WireCodec()
     by_field: dict[str, list[type[BaseMessage]]] = {}
     for event_type in event_dispatch:
@@ -180,33 +191,61 @@ def compile_plan(cls: type, formatters: tuple[Formatter, ...], authenticator: An
         internal_error_frame=codec.encode(internal),
         channel=getattr(cls, CHANNEL_ATTR, None) if CHANNEL_ATTR in cls.__dict__ else None,
         doc=inspect.getdoc(cls) if cls.__doc__ else None,
+        extra_groups=_extra_groups(cls),
+        emits=emits,
     )
 
 
-_CHANX_OUTGOING: tuple[type[BaseMessage], ...] = (
-    ErrorMessage,
-    CompleteMessage,
-    EventCompleteMessage,
-    GroupCompleteMessage,
-    AuthenticationMessage,
-)
+def _extra_groups(cls: type) -> tuple[str, ...]:
+    try:
+        groups = merged_class_lists(cls, "extra_groups")
+    except TypeError as exc:
+        raise ConsumerDefinitionError(str(exc)) from None
+    for group in groups:
+        if not isinstance(group, str) or not group:
+            raise ConsumerDefinitionError(
+                f"{cls.__qualname__}.extra_groups: {group!r} is not a group name (a non-empty "
+                f"string; build one from values with chanx.utils.groups.safe_group_name)."
+            )
+    return groups
+
+
+def _emits(cls: type) -> tuple[type[BaseMessage], ...]:
+    """`emits` across the MRO: messages the consumer sends outside its handlers."""
+    try:
+        emitted = merged_class_lists(cls, "emits")
+    except TypeError as exc:
+        raise ConsumerDefinitionError(str(exc)) from None
+    for message_type in emitted:
+        concrete = isinstance(message_type, type) and issubclass(message_type, BaseMessage)
+        if not concrete or message_type.__chanx_abstract__:
+            raise ConsumerDefinitionError(
+                f"{cls.__qualname__}.emits: {message_type!r} is not a concrete BaseMessage "
+                f"subclass; list the message classes the consumer sends outside its handlers."
+            )
+    return emitted
+
+
+_CHANX_OUTGOING: tuple[type[BaseMessage], ...] = (ErrorMessage, CompleteMessage)
+_CHANX_OUTGOING += (EventCompleteMessage, GroupCompleteMessage, AuthenticationMessage)
 
 
 def _wire_codec(
-    consumer: str, formatters: tuple[Formatter, ...], incoming: list[type], routes: list[Route]
+    consumer: str,
+    formatters: tuple[Formatter, ...],
+    incoming: list[type],
+    routes: list[Route],
+    emits: tuple[type[BaseMessage], ...] = (),
 ) -> WireCodec:
     """Compose the class's formatters once, showing them every message type it handles."""
     if not formatters:
         return WireCodec()
     outgoing = list(_CHANX_OUTGOING)
+    outgoing.extend(m for m in emits if m not in outgoing)
     for route in routes:
         for member in _union_members(route.output_type):
-            if (
-                isinstance(member, type)
-                and issubclass(member, BaseMessage)
-                and member not in outgoing
-            ):
-                outgoing.append(member)
+            if isinstance(member, type) and issubclass(member, BaseMessage):
+                outgoing += [] if member in outgoing else [member]
     try:
         return WireCodec(formatters, incoming=incoming, outgoing=outgoing)
     except (TypeError, ValueError) as exc:
@@ -255,6 +294,7 @@ def _make_route(
             f"level, or pass input_type=/output_type= to {decorator}."
         ) from None
     params = list(inspect.signature(func).parameters.values())[1:]
+    _check_parameters(where, decorator, method_name, params)
     input_type = spec.input_type
     if input_type is None and params:
         input_type = hints.get(params[0].name)
@@ -286,6 +326,36 @@ def _make_route(
         description=spec.description or inspect.getdoc(func),
         tags=spec.tags,
     )
+
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def _check_parameters(
+    where: str, decorator: str, method_name: str, params: list[inspect.Parameter]
+) -> None:
+    """A handler is called as `handler(self, message)`: it must accept exactly that."""
+    takes_message = bool(params) and (
+        params[0].kind in _POSITIONAL or params[0].kind is inspect.Parameter.VAR_POSITIONAL
+    )
+    if not takes_message:
+        raise ConsumerDefinitionError(
+            f"{where}: {decorator} methods are called with the message as their one "
+            f"argument; write `async def {method_name}(self, message: SomeMessage)`."
+        )
+    extra = [
+        p.name
+        for p in params[1:]
+        if p.default is inspect.Parameter.empty
+        and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    ]
+    if extra:
+        names = ", ".join(extra)
+        raise ConsumerDefinitionError(
+            f"{where}: {decorator} methods are called with the message only, so required "
+            f"parameter(s) {names} would fail on every message. Give them a default, or read "
+            f"what they carry from self (self.scope, self.user, self.groups)."
+        )
 
 
 def _check_discriminator(
@@ -375,6 +445,21 @@ def _union_adapter(
     union: Any = Union[tuple(message_types)]  # noqa: UP007 - built from a runtime tuple
     annotated: Any = Annotated[union, Field(discriminator=field_name)]
     return TypeAdapter(annotated)
+
+
+def _refresh_route(
+    cls: type, authenticator: Any, disc: str, ws_routes: Mapping[str, Route]
+) -> Route | None:
+    """The route of the authenticator's `refresh_action`, unless a handler owns that action.
+
+    Routed like any client message (the consumer's decoder, so every wire), but left out of
+    `ws_routes`: it is the authenticator's protocol, not the consumer's documented API.
+    """
+    action = getattr(authenticator, "refresh_action", None)
+    if not action or action in ws_routes:
+        return None
+    message = refresh_message_type(cls.__name__, action, disc)
+    return Route("ws", "refresh", refresh_route, action, (message,), None, None, None, ())
 
 
 def _authenticate_takes_scope(authenticator: Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from chanx import conf
 from chanx.core.plan import ConsumerDefinitionError
 from chanx.kernel.errors import ComponentNotFoundError
 
@@ -24,7 +25,7 @@ def resolve_formatters(cls: type, host: PluginHost) -> tuple[Formatter, ...]:
             f"not the string {cls.formatters!r}."  # type: ignore[attr-defined]
         )
     instances = []
-    if getattr(cls, "camelize", False) and "camelize" not in names:
+    if conf.value_for(cls, "camelize") and "camelize" not in names:
         try:
             instances.append(host.formatters.get("camelize")())
         except ComponentNotFoundError as exc:

@@ -7,22 +7,21 @@ import concurrent.futures
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from chanx.core.process import state
+
 __all__ = ["refuse_inside_event_loop", "remember_loop", "run_sync", "serving_loop"]
 
 T = TypeVar("T")
 
-_home_loop: asyncio.AbstractEventLoop | None = None
-
 
 def remember_loop() -> None:
     """Record the running loop as the one serving WebSocket connections in this process."""
-    global _home_loop
-    _home_loop = asyncio.get_running_loop()
+    state.home_loop = asyncio.get_running_loop()
 
 
 def serving_loop() -> asyncio.AbstractEventLoop | None:
     """The loop serving WebSocket connections in this process, if it is running."""
-    loop = _home_loop
+    loop = state.home_loop
     if loop is not None and loop.is_running() and not loop.is_closed():
         return loop
     return None

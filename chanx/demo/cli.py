@@ -18,9 +18,11 @@ import socket
 import sys
 from typing import Any
 
+from chanx.kernel.install import install_hint
+
 __all__ = ["INSTALL_HINT", "add_arguments", "run"]
 
-INSTALL_HINT = 'the demo needs FastAPI and uvicorn: pip install "chanx[demo]"'
+INSTALL_HINT = f"the demo needs FastAPI and uvicorn: {install_hint('demo')}"
 
 EXIT_USAGE = 2
 

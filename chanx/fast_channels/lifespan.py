@@ -12,8 +12,10 @@ closes every open connection with 1001 (going away), then closes the channel lay
 
 Under uvicorn, the server itself closes open WebSockets with 1012 (service restart) *before*
 the application's lifespan shutdown runs; chanx treats that 1012 as a shutdown too: the
-running handler gets the grace period to finish before it is cancelled. `shutdown()` then
-finds no connection left and only closes the layers. Servers that run the lifespan shutdown
+running handler gets the grace period to finish before it is cancelled, and a client that
+does not read has its socket reset once the grace is over (`chanx.core.transport`), so
+uvicorn's "Waiting for connections to close" ends. `shutdown()` then finds no connection left
+and only closes the layers. Servers that run the lifespan shutdown
 first (and code that calls `shutdown()` itself) get the 1001 close described above.
 """
 
@@ -48,13 +50,13 @@ async def shutdown(grace: float | None = None, *, close_layers: bool = True) -> 
     grace = settings.shutdown_grace if grace is None else grace
     deadline = time.monotonic() + grace
     connections = live_connections()
-    for consumer in connections:
-        inbound = getattr(consumer, "_inbound", None)
-        if inbound is not None:
-            await inbound.finish(max(0.0, deadline - time.monotonic()))
+    for connection in connections:
+        frames = connection.frames
+        if frames is not None:
+            await frames.finish(max(0.0, deadline - time.monotonic()))
     closes = [
-        asyncio.ensure_future(consumer.close(CloseCode.GOING_AWAY, "server shutting down"))
-        for consumer in connections
+        asyncio.ensure_future(connection.close(CloseCode.GOING_AWAY, "server shutting down"))
+        for connection in connections
     ]
     if closes:  # a client that does not read cannot block shutdown
         _, pending = await asyncio.wait(closes, timeout=max(0.5, deadline - time.monotonic()))

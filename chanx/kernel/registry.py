@@ -43,7 +43,9 @@ class FirstPartyComponent:
     @property
     def install_command(self) -> str:
         """The pip command that installs it."""
-        return f'pip install "chanx[{self.extra}]"'
+        from chanx.kernel.install import install_hint
+
+        return install_hint(self.extra)
 
 
 # The one table of first-party plugin components (kind, name -> distribution, extra).
@@ -112,7 +114,7 @@ class ComponentRegistry(Generic[T]):
         finally:
             self._provider = previous
 
-    def add(self, name: str, factory: T) -> None:
+    def add(self, name: str, factory: T | str) -> None:
         """Register `factory` under `name` on behalf of the current provider.
 
         A second plugin adding a name that another plugin already added does not replace it:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chanx.layers.base import BaseChannelLayer, LayerStats
+from chanx.layers.confirm import confirmed_sends, sends_confirmed
 from chanx.layers.exceptions import (
     ChannelFull,
     InvalidLayerConfig,
@@ -22,6 +23,8 @@ __all__ = [
     "LayerStats",
     "close_layers",
     "configure_layers",
+    "confirmed_sends",
     "get_channel_layer",
     "reset_layers",
+    "sends_confirmed",
 ]

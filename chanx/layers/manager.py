@@ -113,13 +113,37 @@ def _replace(config: dict[str, dict[str, Any]] | None, factories: dict[str, Laye
     _close_in_background(old)
 
 
-async def close_layers() -> None:
-    """Close every built layer and forget it (e.g. at application shutdown); keeps the config."""
+async def close_layers() -> int:
+    """Close every built layer and forget it (e.g. at application shutdown); keeps the config.
+
+    Layers that buffer outgoing messages (the Redis layer) send what is queued first, each
+    bounded by its own timeout (``close_timeout``).
+
+    Returns:
+        How many queued messages the layers could not send before closing (their
+        ``stats.abandoned``; 0 for layers that never buffer). A WARNING is logged if any.
+    """
     with _lock:
         old = list(_layers.values())
         _layers.clear()
+    abandoned = 0
     for layer in old:
+        before = _abandoned(layer)
         await layer.close()
+        abandoned += _abandoned(layer) - before
+    if abandoned:
+        logger.warning(
+            "close_layers(): %d queued message(s) could not be sent before closing",
+            abandoned,
+            extra={"abandoned": abandoned},
+        )
+    return abandoned
+
+
+def _abandoned(layer: ChannelLayer) -> int:
+    """A layer's count of messages it gave up sending (``stats.abandoned``), else 0."""
+    count = getattr(getattr(layer, "stats", None), "abandoned", 0)
+    return count if isinstance(count, int) else 0
 
 
 def _current_config() -> dict[str, dict[str, Any]]:

@@ -2,14 +2,21 @@
 
 A concrete message names its discriminator value with a `Literal` field (by default `action`);
 that literal is what routes a frame to its handler. A subclass without one is rejected when
-it is defined, unless it is declared abstract (`class RoomMessage(BaseMessage, abstract=True)`)
-to share fields or configuration between concrete messages.
+it is defined, unless it is declared abstract to share fields or configuration between
+concrete messages: `class RoomMessage(BaseMessage, abstract=True)`, or, as upstream chanx
+spells it, `class RoomMessage(BaseMessage, abc.ABC)`.
+
+Every message has a `payload` field (`Any`, default `None` at run time; required for static
+type checkers, as upstream chanx declares it); concrete messages narrow it
+(`payload: ChatPayload`). A message that declares only its `action` therefore still carries
+whatever payload the client sent instead of dropping it.
 """
 
 from __future__ import annotations
 
+import abc
 import typing
-from typing import Any, ClassVar, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
 
@@ -23,15 +30,26 @@ class BaseMessage(BaseModel):
         discriminator_field: the field whose `Literal` value identifies the message
             (`"action"` by default). A consumer routes on its own `discriminator_field`, which
             must match the field its messages declare.
+
+    Attributes:
+        payload: The message's data. `Any` (default `None`) here; subclasses narrow it.
     """
 
     model_config = ConfigDict(extra="ignore")
+
+    if TYPE_CHECKING:
+        # Type checkers see upstream's declaration, so that a subclass may declare a required
+        # `payload: ChatPayload` (pyright rejects a required field overriding a defaulted one).
+        payload: Any
+    else:
+        payload: Any = None
 
     discriminator_field: ClassVar[str] = "action"
     __chanx_abstract__: ClassVar[bool] = True
 
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
-        cls.__chanx_abstract__ = abstract
+        # `abc.ABC` among the direct bases is upstream chanx's way to mark an abstract message.
+        cls.__chanx_abstract__ = abstract or abc.ABC in cls.__bases__
         super().__init_subclass__(**kwargs)
 
     @classmethod

@@ -18,10 +18,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from channels.testing import WebsocketCommunicator as _ChannelsCommunicator
 from django.test import TransactionTestCase
 
 from chanx.messages.base import BaseMessage
+from chanx.testing._channels import ChannelsCommunicator as _ChannelsCommunicator
 
 __all__ = [
     "ChanxWebsocketTestCase",

@@ -18,6 +18,8 @@ import socket
 from types import TracebackType
 from typing import Any
 
+from chanx.kernel.install import install_hint
+
 __all__ = ["LiveServer"]
 
 
@@ -74,7 +76,7 @@ class LiveServer:
         try:
             import uvicorn
         except ImportError as exc:  # pragma: no cover - dev dependency
-            raise ImportError('LiveServer needs uvicorn: pip install "chanx[demo]"') from exc
+            raise ImportError(f"LiveServer needs uvicorn: {install_hint('testing')}") from exc
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

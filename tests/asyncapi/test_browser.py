@@ -226,3 +226,110 @@ async def test_the_page_renders_and_the_console_exchanges_a_ping(chromium_binary
             )
         ]
         assert violations == []
+
+
+def page_items_app() -> tuple[Starlette, Any]:
+    """A push-only channel with a Markdown description, and a camelized twin of a channel."""
+    from typing import ClassVar, Literal
+
+    from starlette.routing import WebSocketRoute
+
+    from chanx.core.decorators import channel, ws_handler
+    from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
+    from chanx.messages.base import BaseMessage
+    from chanx.messages.incoming import PingMessage
+    from chanx.messages.outgoing import PongMessage
+
+    class Headline(BaseMessage):
+        action: Literal["headline"] = "headline"
+        payload: str
+
+    @channel(
+        name="feed",
+        description='Headlines as they happen. **Read-only**. <img src=x onerror="window.pwned=1">'
+        " See [the guide](https://chanx.example/guide).",
+    )
+    class FeedConsumer(AsyncJsonWebsocketConsumer):
+        groups: ClassVar[list[str]] = ["feed"]
+        passthrough_events: ClassVar[list[type[BaseMessage]]] = [Headline]
+
+    @channel(name="chat")
+    class ChatConsumer(AsyncJsonWebsocketConsumer):
+        @ws_handler
+        async def handle_ping(self, message: PingMessage) -> PongMessage:
+            return PongMessage()
+
+    @channel(name="chat")
+    class CamelChatConsumer(ChatConsumer):
+        camelize = True
+
+    app = Starlette(
+        routes=[
+            WebSocketRoute("/ws/feed", FeedConsumer.as_asgi()),
+            WebSocketRoute("/ws/chat", ChatConsumer.as_asgi()),
+            WebSocketRoute("/ws/camel-chat", CamelChatConsumer.as_asgi()),
+        ]
+    )
+    mount_asyncapi(app, title="items", enabled=True)
+    return app, (FeedConsumer, Headline)
+
+
+async def test_markdown_twin_titles_and_a_push_only_console(chromium_binary: str) -> None:
+    pytest.importorskip("chanx_format_camelize")
+    app, (feed, headline) = page_items_app()
+    async with LiveServer(app) as server, chromium(chromium_binary) as page:
+        await page.navigate(server.url("/asyncapi"))
+        await page.wait_for("document.documentElement.dataset.console === 'ready'")
+        titles = await page.evaluate("[...document.querySelectorAll('nav li a')].map(a => a.text)")
+        assert titles == ["chat", "chat (camelize)", "feed"]
+        description = "document.querySelector('#channel-feed p.description')"
+        assert await page.evaluate(f"{description}.querySelector('strong').textContent") == (
+            "Read-only"
+        )
+        assert await page.evaluate(f"{description}.querySelector('a').href") == (
+            "https://chanx.example/guide"
+        )
+        shown = await page.evaluate(f"{description}.textContent")
+        assert shown.count('<img src=x onerror="window.pwned=1">') == 1  # shown as text
+        assert await page.evaluate("document.querySelectorAll('main img').length") == 0
+        assert await page.evaluate("window.pwned === undefined")
+        content_types = await page.evaluate(
+            "[...document.querySelectorAll('.message .content-type code')].map(c => c.textContent)"
+        )
+        assert set(content_types) == {"application/json"}
+
+        # The push-only channel: no operation to pick, nothing to send; connect and listen.
+        await page.evaluate(
+            """(() => {
+              const select = document.getElementById('console-channel');
+              const feed = [...select.options].find(o => o.textContent.startsWith('feed'));
+              select.value = feed.value;
+              select.dispatchEvent(new Event('change'));
+              return true;
+            })()"""
+        )
+        operation = "document.getElementById('console-operation')"
+        assert await page.evaluate(f"[...{operation}.options].map(o => o.textContent)") == [
+            "this channel only pushes; connect to listen"
+        ]
+        assert await page.evaluate(f"{operation}.disabled")
+        assert await page.evaluate("document.getElementById('console-payload').disabled")
+        await page.evaluate("document.getElementById('console-connect').click(), true")
+        await page.wait_for("document.getElementById('console-status').dataset.state === 'open'")
+        assert await page.evaluate("document.getElementById('console-send').disabled")
+        await feed.broadcast_event(headline(payload="news at noon"))
+        received = "[...document.querySelectorAll('#console-log li.received pre')]"
+        await page.wait_for(
+            f"{received}.some(p => JSON.parse(p.textContent).action === 'headline')"
+        )
+        for url in page.urls():
+            assert url.startswith("data:") or urlsplit(url).hostname == "127.0.0.1", url
+        errors = [
+            e
+            for e in page.events
+            if e.get("method") in ("Runtime.exceptionThrown", "Log.entryAdded")
+            or (
+                e.get("method") == "Runtime.consoleAPICalled" and e["params"].get("type") == "error"
+            )
+        ]
+        assert errors == []

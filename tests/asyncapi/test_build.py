@@ -179,6 +179,7 @@ def test_a_consumer_routed_twice_gets_two_channels(consumers: SimpleNamespace) -
     )
     model = build_api_model(app)
     assert [(c.key, c.address) for c in model.channels] == [("chat", "/a"), ("chat_2", "/b")]
+    assert [c.title for c in model.channels] == ["chat", "chat (/b)"]  # told apart on the page
 
 
 def test_camelized_consumers_document_wire_names(fastapi_app: FastAPI) -> None:
@@ -244,3 +245,53 @@ def test_the_model_is_identical_from_run_to_run(
     for app in (starlette_app, fastapi_app):
         first = json.dumps(asdict(build_api_model(app)))
         assert json.dumps(asdict(build_api_model(app))) == first
+
+
+def test_emits_are_one_send_operation_of_the_messages_sent_outside_handlers() -> None:
+    from typing import ClassVar, Literal
+
+    from chanx.asyncapi import render
+    from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
+    from chanx.messages.base import BaseMessage
+
+    class Welcome(BaseMessage):
+        """Sent once, on connect."""
+
+        action: Literal["welcome"] = "welcome"
+        payload: str
+
+    class Greeter(AsyncJsonWebsocketConsumer):
+        emits: ClassVar[list[type[BaseMessage]]] = [Welcome]
+
+        async def post_authentication(self) -> None:
+            await self.send_message(Welcome(payload="hi"))
+
+    app = Starlette(routes=[WebSocketRoute("/greet", Greeter.as_asgi())])
+    (channel,) = build_api_model(app).channels
+    emitted = operations(channel)["emits"]
+    assert (emitted.action, emitted.messages, emitted.replies) == ("send", ("Welcome",), ())
+    assert emitted.key == "Greeter.emits"
+    document = json.loads(render(build_api_model(app)))
+    assert document["operations"]["Greeter.emits"]["action"] == "send"
+    assert "Welcome" in document["components"]["messages"]
+
+
+def test_a_camelized_twin_of_a_channel_is_titled_distinctly(consumers: SimpleNamespace) -> None:
+    from chanx.core.decorators import channel
+
+    @channel(name="chat")
+    class CamelTwin(consumers.ChatConsumer):  # type: ignore[misc, name-defined]
+        formatters = ("test-camel",)
+
+    app = Starlette(
+        routes=[
+            WebSocketRoute("/ws/chat", consumers.ChatConsumer.as_asgi()),
+            WebSocketRoute("/ws/camel-chat", CamelTwin.as_asgi()),
+        ]
+    )
+    model = build_api_model(app)
+    assert [(c.title, c.address) for c in model.channels] == [
+        ("chat", "/ws/chat"),
+        ("chat (test-camel)", "/ws/camel-chat"),
+    ]
+    assert {m.content_type for m in model.messages.values()} == {"application/json"}

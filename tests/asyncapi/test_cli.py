@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from chanx.cli import main
+from chanx.kernel.install import install_hint
 
 DEMO = "chanx.demo.app:app"
 
@@ -143,4 +144,26 @@ def test_yaml_without_pyyaml_names_the_extra(
 ) -> None:
     monkeypatch.setitem(sys.modules, "yaml", None)  # as if PyYAML were not installed
     assert main(["asyncapi", DEMO, "--format", "yaml"]) == 2
-    assert 'pip install "chanx[yaml]"' in capsys.readouterr().err
+    assert install_hint("yaml") in capsys.readouterr().err
+
+
+def test_the_title_given_to_mount_asyncapi_is_the_cli_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    (tmp_path / "mounted_docs_for_cli_test.py").write_text(
+        "from starlette.applications import Starlette\n"
+        "from starlette.routing import Mount\n"
+        "from chanx.asyncapi.starlette import mount_asyncapi\n"
+        "from chanx.demo.app import app as demo\n"
+        "app = Starlette(routes=[Mount('', app=demo)])\n"
+        "mount_asyncapi(app, title='Shop API', version='2.1.0', description='Orders',\n"
+        "               servers={'prod': 'wss://shop.example'})\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    assert main(["asyncapi", "mounted_docs_for_cli_test:app"]) == 0
+    info = json.loads(capsysbinary.readouterr().out)
+    assert info["info"] == {"title": "Shop API", "version": "2.1.0", "description": "Orders"}
+    assert info["servers"] == {"prod": {"host": "shop.example", "protocol": "wss"}}
+    assert main(["asyncapi", "mounted_docs_for_cli_test:app", "--title", "Given"]) == 0
+    assert json.loads(capsysbinary.readouterr().out)["info"]["title"] == "Given"

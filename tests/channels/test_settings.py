@@ -9,10 +9,13 @@ from django.core.checks import run_checks
 from django.test import override_settings
 from pydantic import BaseModel
 
+from chanx import conf
 from chanx.channels.settings import check_chanx_setting, consumer_defaults
 from chanx.channels.websocket import AsyncJsonWebsocketConsumer
+from chanx.conf import value_for
 from chanx.core.decorators import ws_handler
 from chanx.kernel import get_plugin_host
+from chanx.kernel.install import install_hint
 from chanx.messages.base import BaseMessage
 from chanx.testing.django import WebsocketCommunicator
 
@@ -33,14 +36,28 @@ class Explicit(Defaulted):
 
 
 def test_settings_fill_only_attributes_the_consumer_does_not_set() -> None:
-    assert Defaulted.send_completion is False
-    assert Defaulted.log_ignored_actions == ("ping", "pong")  # from the example's CHANX
+    conf.refresh()
+    assert value_for(Defaulted, "send_completion") is False
+    assert value_for(Defaulted, "log_ignored_actions") == ("ping", "pong")  # example's CHANX
     with override_settings(CHANX={"SEND_COMPLETION": True, "MAX_PENDING_FRAMES": 9}):
-        assert (Defaulted.send_completion, Defaulted.max_pending_frames) == (True, 9)
+        conf.refresh()
+        assert value_for(Defaulted, "send_completion") is True
+        assert value_for(Defaulted, "max_pending_frames") == 9
+        assert value_for(Explicit, "send_completion") is False
+        assert value_for(Explicit, "max_pending_frames") == 9
+    conf.refresh()
+    assert value_for(Defaulted, "send_completion") is False
+    assert value_for(Defaulted, "max_pending_frames") == 256
+
+
+def test_settings_never_modify_consumer_classes() -> None:
+    conf.refresh()
+    with override_settings(CHANX={"SEND_COMPLETION": True, "MAX_PENDING_FRAMES": 9}):
+        conf.refresh()
+        assert "send_completion" not in Defaulted.__dict__
+        assert Defaulted.send_completion is None
+        assert Defaulted.max_pending_frames is None
         assert Explicit.send_completion is False
-        assert Explicit.max_pending_frames == 9
-    assert Defaulted.send_completion is False
-    assert Defaulted.max_pending_frames == 256
 
 
 async def test_override_settings_changes_behaviour_of_live_connections() -> None:
@@ -56,9 +73,9 @@ async def test_override_settings_changes_behaviour_of_live_connections() -> None
 
 
 async def test_plans_are_rebuilt_when_chanx_changes() -> None:
-    before = Defaulted.__chanx_plan__
+    before = Defaulted.current_plan()
     with override_settings(CHANX={"DISCRIMINATOR_FIELD": "action"}):
-        assert Defaulted.__chanx_plan__ is not before
+        assert Defaulted.current_plan() is not before
     if "camelize" not in get_plugin_host().formatters.names():
         with override_settings(CHANX={"CAMELIZE": True}):  # a plan that cannot be built ...
             client = WebsocketCommunicator(Defaulted.as_asgi(), "/")
@@ -87,13 +104,13 @@ async def test_camelize_setting_applies_to_consumers_that_do_not_set_it() -> Non
     if "camelize" not in get_plugin_host().formatters.names():
         pytest.skip('needs the camelize formatter: pip install "chanx[camelize]"')
     with override_settings(CHANX={"CAMELIZE": True, "SEND_COMPLETION": True}):
-        assert Renamer.camelize is True
+        assert value_for(Renamer, "camelize") is True
         async with WebsocketCommunicator(Renamer.as_asgi(), "/") as ws:
             await ws.send_message({"action": "rename", "payload": {"newName": "y"}})
             assert await ws.receive_all_messages() == [
                 {"action": "rename", "payload": {"newName": "x"}}
             ]
-    assert Renamer.camelize is False
+    assert value_for(Renamer, "camelize") is False
 
 
 @pytest.mark.parametrize(
@@ -121,7 +138,7 @@ def test_unknown_key_suggests_the_close_one() -> None:
 def test_invalid_values_are_ignored_at_runtime_and_reported_by_checks() -> None:
     with override_settings(CHANX={"SEND_COMPLETION": "yes"}):
         assert consumer_defaults() == {}
-        assert Defaulted.send_completion is False
+        assert value_for(Defaulted, "send_completion") is False
 
 
 def test_plugin_switches_in_chanx_rebuild_the_plugin_host(monkeypatch: Any) -> None:
@@ -144,7 +161,7 @@ def test_camelize_without_the_formatter_is_a_check_warning(monkeypatch: Any) -> 
     try:
         (warning,) = checks.check_camelize_plugin()
         assert warning.id == "chanx.W001"
-        assert warning.hint == 'pip install "chanx[camelize]"'
+        assert warning.hint == install_hint("camelize")
     finally:
         reset_plugin_host()
     if "camelize" in get_plugin_host().formatters.names():

@@ -79,6 +79,18 @@ def test_include_takes_a_module_with_router_or_patterns() -> None:
         include("chanx.channels.settings")
 
 
+async def test_include_takes_a_router_instance_as_upstream_chanx_does() -> None:
+    inner = URLRouter([path("rooms/<int:pk>/", Located.as_asgi())])
+    assert include(inner) is inner
+    outer = URLRouter([path("nested/", include(inner))])
+    async with WebsocketCommunicator(outer, "/nested/rooms/3/") as ws:
+        await ws.send_message(Where())
+        (frame,) = await ws.receive_all_messages()
+        assert frame["payload"]["kwargs"] == {"pk": 3}
+    with pytest.raises(TypeError, match=r"include\(42\): pass a routing module"):
+        include(42)  # type: ignore[arg-type]
+
+
 def test_as_asgi_looks_like_channels_and_validates_overrides() -> None:
     app = Located.as_asgi(send_completion=False)
     assert app.consumer_class is Located
@@ -169,7 +181,7 @@ async def test_sync_twins_reach_the_serving_loop_from_any_thread(thread: str) ->
 
 
 def test_sync_twin_in_a_process_without_a_serving_loop_runs_its_own() -> None:
-    from chanx.core import sync
+    from chanx.core.process import state
 
-    sync._home_loop = None
+    state.home_loop = None
     Listener.broadcast_event_sync(Told(payload="nobody listens"))

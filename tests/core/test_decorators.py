@@ -49,3 +49,19 @@ def test_channel_bare_and_called() -> None:
 
     assert getattr(A, CHANNEL_ATTR) == ChannelInfo()
     assert getattr(B, CHANNEL_ATTR) == ChannelInfo("n", "d", ("t",))
+
+
+@pytest.mark.parametrize("decorator", [ws_handler, event_handler])
+def test_a_message_class_passed_positionally_says_what_the_decorator_expects(
+    decorator: object,
+) -> None:
+    from typing import Literal
+
+    from chanx.messages.base import BaseMessage
+
+    class Say(BaseMessage):
+        action: Literal["say"] = "say"
+
+    with pytest.raises(TypeError, match=r"takes keyword arguments only.*input_type=Say\)"):
+        decorator(Say)  # type: ignore[operator]
+    assert HANDLER_ATTR not in vars(Say)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import abc
 from typing import Literal
 
 import pytest
@@ -37,9 +38,36 @@ def test_abstract_base_may_omit_the_discriminator_and_concrete_children_inherit_
     class Join(RoomMessage):
         action: Literal["join"] = "join"
 
-    assert Join(room=3).model_dump() == {"room": 3, "action": "join"}
+    assert Join(room=3).model_dump() == {"payload": None, "room": 3, "action": "join"}
     assert RoomMessage.__chanx_abstract__
     assert not Join.__chanx_abstract__
+
+
+def test_abc_marks_an_abstract_base_as_upstream_chanx_does() -> None:
+    class RoomMessage(BaseMessage, abc.ABC):
+        room: int = 0
+
+    class Join(RoomMessage):
+        action: Literal["join"] = "join"
+
+    assert RoomMessage.__chanx_abstract__
+    assert not Join.__chanx_abstract__
+    assert Join(room=2).room == 2
+    with pytest.raises(TypeError, match="needs a Literal discriminator"):
+
+        class Leave(RoomMessage):
+            room: int = 1
+
+
+def test_a_message_declaring_only_its_action_keeps_the_payload_sent() -> None:
+    class Say(BaseMessage):
+        action: Literal["say"] = "say"
+
+    assert Say.model_validate({"action": "say", "payload": {"text": "hi"}}).payload == {
+        "text": "hi"
+    }
+    assert Say().payload is None
+    assert Say(payload=[1, 2]).model_dump() == {"payload": [1, 2], "action": "say"}
 
 
 def test_channel_event_routes_on_handler_field() -> None:

@@ -14,6 +14,7 @@ from chanx.core.decorators import channel, event_handler, ws_handler
 from chanx.core.plan import ConsumerDefinitionError, snake_case
 from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
 from chanx.kernel import ComponentNotFoundError, PluginHost, hookimpl, reset_plugin_host
+from chanx.kernel.install import install_hint
 from chanx.messages.base import BaseChannelEvent, BaseMessage
 from chanx.messages.incoming import PingMessage
 from chanx.messages.outgoing import PongMessage
@@ -264,7 +265,7 @@ def test_camelize_without_the_plugin_names_the_extra(monkeypatch: pytest.MonkeyP
     reset_plugin_host()
     message = str(info.value)
     assert message.startswith("C.camelize = True: ")
-    assert 'pip install "chanx[camelize]"' in message
+    assert install_hint("camelize") in message
 
 
 def test_unknown_authenticator_name_suggests_a_close_one(plugin_host: PluginHost) -> None:
@@ -332,3 +333,31 @@ def test_abstract_consumers_compile_no_plan() -> None:
 )
 def test_snake_case(name: str, snake: str) -> None:
     assert snake_case(name) == snake
+
+
+def test_a_handler_with_an_extra_required_parameter_is_rejected_naming_the_method() -> None:
+    with pytest.raises(
+        ConsumerDefinitionError,
+        match=r"Broken\.handle_chat: @ws_handler methods are called with the message only, "
+        r"so required parameter\(s\) room",
+    ):
+
+        class Broken(AsyncJsonWebsocketConsumer):
+            @ws_handler
+            async def handle_chat(self, message: Chat, room: str) -> None: ...
+
+
+def test_a_handler_without_a_message_parameter_is_rejected() -> None:
+    with pytest.raises(ConsumerDefinitionError, match=r"Broken\.handle_chat: .*one argument"):
+
+        class Broken(AsyncJsonWebsocketConsumer):
+            @ws_handler(input_type=Chat)
+            async def handle_chat(self) -> None: ...
+
+
+def test_optional_extra_parameters_are_accepted() -> None:
+    class Fine(AsyncJsonWebsocketConsumer):
+        @event_handler
+        async def handle_joined(self, event: Joined, *, note: str = "", **extra: Any) -> None: ...
+
+    assert "joined" in {r.action for r in Fine.__chanx_plan__.event_routes.values()}

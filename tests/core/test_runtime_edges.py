@@ -84,7 +84,7 @@ async def test_communicator_sees_completion_frames_with_a_custom_discriminator()
     app = Starlette(routes=[WebSocketRoute("/c", C.as_asgi())])
     async with WebsocketCommunicator(app, "/c", discriminator_field="type") as client:
         await client.send_message(Hello())
-        assert await client.receive_all_messages() == [{"type": "hello"}]
+        assert await client.receive_all_messages() == [{"type": "hello", "payload": None}]
 
 
 async def test_repeated_stop_actions_wait_for_each_occurrence() -> None:

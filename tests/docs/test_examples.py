@@ -33,6 +33,9 @@ DOCS = (
     "testing.md",
     "authentication.md",
     "token-auth.md",
+    "upstream.md",
+    "tutorial.md",
+    "logging.md",
 )
 TIME_LIMIT = 20.0
 

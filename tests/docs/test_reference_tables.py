@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 
 from chanx.core.close_codes import CloseCode, should_reconnect
-from chanx.core.consumer import BaseConsumer
-from chanx.fast_channels.websocket import _PLAN_ATTRIBUTES
+from chanx.core.consumer import _PLAN_ATTRIBUTES, BaseConsumer
 from chanx.messages.outgoing import ErrorPayload
 
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"

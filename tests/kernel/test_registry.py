@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chanx.kernel import ComponentNotFoundError, ComponentRegistry, DuplicateComponentError
+from chanx.kernel.install import install_hint
 from chanx.kernel.registry import FIRST_PARTY, first_party_component
 
 
@@ -75,7 +76,7 @@ def test_missing_first_party_name_says_which_extra_installs_it() -> None:
         registry.get("camelize")
     assert str(caught.value) == (
         "no formatter named 'camelize': it is provided by the chanx-format-camelize "
-        'distribution; install it with pip install "chanx[camelize]".'
+        f"distribution; install it with {install_hint('camelize')}."
     )
 
 

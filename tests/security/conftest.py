@@ -29,10 +29,10 @@ from typing import Any, ClassVar, Literal
 import pytest
 import websockets
 
-from chanx import conf
 from chanx.core.authenticator import AuthenticationFailed, BaseAuthenticator
 from chanx.core.close_codes import CloseCode
 from chanx.core.decorators import event_handler, ws_handler
+from chanx.core.process import state
 from chanx.messages.base import BaseMessage
 from chanx.testing.server import LiveServer
 
@@ -239,13 +239,10 @@ def app_for(adapter: str) -> tuple[Any, dict[str, type[Any]]]:
 @pytest.fixture(autouse=True)
 def _fresh_state() -> Iterator[None]:
     global record
-    conf.reset()
+    state.reset()
     record.__init__()  # type: ignore[misc]
-    from chanx.core.limits import origin_warnings
-
-    origin_warnings.reset()
     yield
-    conf.reset()
+    state.reset()
 
 
 class Served:

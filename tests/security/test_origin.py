@@ -89,3 +89,41 @@ def test_repeated_origin_header_counts_as_malformed() -> None:
     scope = {"headers": [(b"origin", b"https://a.com"), (b"origin", b"https://a.com")]}
     assert scope_headers(scope)["origin"] == "\x00"
     assert not is_allowed(scope_headers(scope), "ws", parse_allow_list(["https://a.com"]), True)[0]
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://*.example.com",
+        "https://.example.com",
+        "https://a.example.com/",
+        "https://a.example.com/x",
+        "https://a..example.com",
+        "https://a b.example.com",
+        "https://a.example.com..",
+    ],
+)
+def test_a_wildcard_entry_admits_no_malformed_origin(origin: str) -> None:
+    assert not check(origin, "api.example.net", allow=["https://*.example.com"])
+    assert check("https://a.example.com", "api.example.net", allow=["https://*.example.com"])
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://example.com/", None),
+        ("https://*.example.com", None),
+        ("https://.example.com", None),
+        ("https://-a.example.com", None),
+        ("https://example.com.", Origin("https", "example.com", 443)),
+        ("http://127.0.0.1:3000", Origin("http", "127.0.0.1", 3000)),
+    ],
+)
+def test_parse_origin_wants_a_real_host_and_no_path(value: str, expected: Origin | None) -> None:
+    assert parse_origin(value) == expected
+
+
+def test_an_allow_list_entry_may_end_with_a_slash() -> None:
+    assert parse_allow_list(["https://app.example.com/"]).exact == {
+        Origin("https", "app.example.com", 443)
+    }

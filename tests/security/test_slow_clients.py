@@ -16,6 +16,7 @@ from starlette.routing import WebSocketRoute
 
 from chanx.core import watchdog
 from chanx.core.close_codes import CloseCode
+from chanx.core.process import state
 from chanx.fast_channels.lifespan import lifespan, shutdown, with_lifespan
 from chanx.layers import get_channel_layer
 from chanx.testing.server import LiveServer
@@ -59,7 +60,7 @@ async def test_a_client_that_never_reads_is_aborted_and_the_group_keeps_flowing(
     served: Served, sockets: list[socket.socket]
 ) -> None:
     feed = served.consumers["feed"]
-    before = watchdog.slow_consumer_closes
+    before = state.slow_consumer_closes
     async with served.connect("feed", max_size=None) as good:
         await good.send('{"action": "ping"}')
         await recv_json(good)
@@ -80,7 +81,7 @@ async def test_a_client_that_never_reads_is_aborted_and_the_group_keeps_flowing(
         await eventually(lambda: CloseCode.SLOW_CONSUMER in record.disconnects)
         assert received == list(range(n))  # no broadcast lost for the reader
         assert time.monotonic() - started < 20
-    assert watchdog.slow_consumer_closes > before
+    assert state.slow_consumer_closes > before
     await served.assert_serving()
 
 
@@ -88,7 +89,7 @@ async def test_without_the_watchdog_the_never_reading_client_stays(
     starlette_served: Served, sockets: list[socket.socket], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Control: the abort above is the watchdog's doing, not the server's."""
-    monkeypatch.setattr(watchdog, "_abort_slow", lambda consumer, stalled: None)
+    monkeypatch.setattr(watchdog, "_abort_slow", lambda connection, stalled: None)
     feed = starlette_served.consumers["feed"]
     sockets.append(await never_reading_client(starlette_served.server.port, "/ws/feed"))
     async with asyncio.timeout(20):

@@ -16,6 +16,7 @@
   var socket = null;
   var urlEdited = false;
   var paramInputs = {};
+  var pushOnly = false;
 
   function option(value, label) {
     var element = document.createElement("option");
@@ -76,11 +77,20 @@
       paramInputs[name] = input;
     });
     while (ui.operation.firstChild) { ui.operation.removeChild(ui.operation.firstChild); }
-    sendable(channel).forEach(function (entry, index) {
+    var entries = sendable(channel);
+    entries.forEach(function (entry, index) {
       var label = entry.op.name + (entry.op.messages.length > 1 ? " (" + entry.message.name + ")" : "");
       label += entry.op.replies.length ? " \u2192 " + entry.op.replies.join(" | ") : " (no reply)";
       ui.operation.appendChild(option(String(index), label));
     });
+    pushOnly = entries.length === 0;
+    if (pushOnly) {
+      ui.operation.appendChild(option("", "this channel only pushes; connect to listen"));
+    }
+    ui.operation.disabled = pushOnly;
+    ui.payload.disabled = pushOnly;
+    ui.reset.disabled = pushOnly;
+    ui.send.disabled = pushOnly || ui.status.getAttribute("data-state") !== "open";
     urlEdited = false;
     refreshUrl();
     resetPayload();
@@ -113,7 +123,7 @@
     ui.status.textContent = text;
     ui.connect.disabled = state !== "closed";
     ui.disconnect.disabled = state === "closed";
-    ui.send.disabled = state !== "open";
+    ui.send.disabled = state !== "open" || pushOnly;
   }
 
   function connect() {

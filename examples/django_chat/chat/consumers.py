@@ -49,9 +49,7 @@ class RoomChatConsumer(AsyncJsonWebsocketConsumer[UserJoinedEvent]):
 
     async def post_authentication(self) -> None:
         """Join room group after authentication."""
-        room_group = f"room_{self.authenticator.obj.id}"
-        await self.channel_layer.group_add(room_group, self.channel_name)
-        self.groups.append(room_group)
+        await self.join_group(f"room_{self.authenticator.obj.id}")
 
     @ws_handler
     async def handle_ping(self, message: PingMessage) -> PongMessage:

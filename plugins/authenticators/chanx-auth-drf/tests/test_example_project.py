@@ -178,3 +178,29 @@ async def test_session_login_from_another_site_is_refused_before_accept(
         client = ChannelsCommunicator(application(), f"/ws/rooms/{room.pk}/", headers=headers)
         assert await client.connect() == (False, 1008)
         await client.wait()
+
+
+@override_settings(CHANX=COMPLETION)
+async def test_create_demo_room_prints_what_a_client_connects_with() -> None:
+    from io import StringIO
+
+    out = StringIO()
+    await sync_to_async(call_command)(
+        "create_demo_room", "--username", "readme", "--room", "readme-room", stdout=out
+    )
+    room_line, header_line = out.getvalue().splitlines()
+    url = room_line.removeprefix("room: ")
+    key = header_line.removeprefix("header: Authorization: Token ")
+    async with WebsocketCommunicator(application(), url, [token_header(key)]) as ws:
+        await ws.send_message({"action": "chat", "payload": {"message": "hi"}})
+        (frame,) = await ws.receive_all_messages(("complete", "group_complete"))
+        assert frame["payload"]["username"] == "readme"
+
+
+def test_the_example_serves_its_asyncapi_document() -> None:
+    response = Client().get("/asyncapi/asyncapi.json")
+    assert response.status_code == 200
+    document = json.loads(response.content)
+    assert {"room_chat", "announcements", "notifications"} <= {
+        channel["title"] for channel in document["channels"].values()
+    }

@@ -38,8 +38,8 @@ class RoomTokenAuthenticator(TokenAuthenticator):
         return {"name": claims["sub"]}
 
 
-# Made at import: they must outlive a whole test session (pytest collects everything first).
-DAY = 86400.0
+DAY = 86400.0  # made at import: they must outlive a long test run
+
 TOKENS = {
     "accepted": ("1", make_token("ann", SECRET, lifetime=DAY)),
     "unauthenticated": ("1", ""),

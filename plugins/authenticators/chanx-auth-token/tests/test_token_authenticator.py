@@ -25,7 +25,7 @@ from chanx.testing.communicator import WebsocketCommunicator
 from chanx.testing.django import WebsocketCommunicator as DjangoCommunicator
 
 SECRET = "token-tests-hmac-secret-of-32-bytes!"
-DAY = 86400.0  # lifetime of tokens made at import: they must outlive the test session
+DAY = 86400.0  # lifetime of tokens made at collection: they must outlive a long test run
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
 
@@ -138,19 +138,22 @@ async def test_a_disabled_source_is_not_read() -> None:
 # -- validation ------------------------------------------------------------------------
 
 
+HOUR = 3600  # tokens made at collection time must outlive a long test session
+
+
 @pytest.mark.parametrize(
     ("token", "reason"),
     [
         (
-            make_token("ann", SECRET, aud="other", iss="https://id.test", lifetime=DAY),
+            make_token("ann", SECRET, lifetime=DAY, aud="other", iss="https://id.test"),
             "invalid audience",
         ),
         (
-            make_token("ann", SECRET, aud="chat", iss="https://evil.test", lifetime=DAY),
+            make_token("ann", SECRET, lifetime=DAY, aud="chat", iss="https://evil.test"),
             "invalid issuer",
         ),
         (
-            make_token("ann", "another-secret-of-32-bytes-or-more!", aud="chat", lifetime=DAY),
+            make_token("ann", "another-secret-of-32-bytes-or-more!", lifetime=DAY, aud="chat"),
             "invalid signature",
         ),
         (
@@ -159,7 +162,7 @@ async def test_a_disabled_source_is_not_read() -> None:
         ),
         (
             make_token(
-                "ann", SECRET, kid="nobody", aud="chat", iss="https://id.test", lifetime=DAY
+                "ann", SECRET, lifetime=DAY, kid="nobody", aud="chat", iss="https://id.test"
             ),
             "unknown key id",
         ),
@@ -168,8 +171,22 @@ async def test_a_disabled_source_is_not_read() -> None:
             "missing claim 'exp'",
         ),
         ("garbage", "invalid token"),
+        (good(exp=10**400), "invalid token"),
+        (good(exp=float("inf")), "invalid token"),
+        (good(iat=10**400), "invalid token"),
     ],
-    ids=["audience", "issuer", "signature", "expired", "unknown-kid", "no-exp", "malformed"],
+    ids=[
+        "audience",
+        "issuer",
+        "signature",
+        "expired",
+        "unknown-kid",
+        "no-exp",
+        "malformed",
+        "huge-exp",
+        "infinite-exp",
+        "huge-iat",
+    ],
 )
 async def test_invalid_tokens_close_with_4401_and_a_short_reason(token: str, reason: str) -> None:
     client = WebsocketCommunicator(app(), f"/ws?token={token}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +58,9 @@ def test_the_discriminator_is_required_and_messages_are_a_closed_union(
     generated_files: dict[str, str],
 ) -> None:
     room = generated_files["fixture_client/room.ts"]
-    assert 'export interface ChatMessage {\n  action: "chat";\n' in room
+    assert re.search(r'export interface ChatMessage \{[^}]*\n  action: "chat";\n', room)
     assert "export type RoomServerMessage = ChatNotificationMessage | CompleteMessage" in room
-    assert 'export interface ErrorMessage {\n  action: "error";\n' in room
+    assert re.search(r'export interface ErrorMessage \{[^}]*\n  action: "error";\n', room)
 
 
 def test_an_exhaustive_switch_and_a_frame_without_action_are_checked_by_tsc(

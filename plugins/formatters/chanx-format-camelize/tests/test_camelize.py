@@ -70,6 +70,7 @@ class EchoConsumer(Echo, AsyncJsonWebsocketConsumer):
 
 
 WIRE = {
+    "payload": None,
     "action": "update_profile",
     "profile": {
         "userId2": 1,

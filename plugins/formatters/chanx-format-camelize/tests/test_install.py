@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chanx.kernel.install import install_hint
 from chanx.testing.install_contract import InstalledPluginContract
 
 
@@ -16,7 +17,7 @@ class TestInstalled(InstalledPluginContract):
         assert (
             f"ChatConsumer.formatters = {self.name!r}: no formatter named {self.name!r}: it is "
             f"provided by the {self.distribution} distribution; install it with "
-            f'pip install "chanx[{self.name}]".'
+            f"{install_hint(self.name)}."
         ) in result.stderr
 
     def test_camelize_true_without_the_plugin_names_the_extra(self) -> None:
@@ -26,4 +27,4 @@ class TestInstalled(InstalledPluginContract):
         result = self.run_python(code)
         assert result.returncode == 1
         assert "ChatConsumer.camelize = True: no formatter named" in result.stderr
-        assert 'pip install "chanx[camelize]"' in result.stderr
+        assert install_hint("camelize") in result.stderr

@@ -58,14 +58,20 @@ def app() -> URLRouter:
 async def test_camelize_on_django() -> None:
     async with WebsocketCommunicator(app(), "/camel/") as client:
         await client.send_message({"action": "django_note", "noteText": "hi"})
-        assert await client.receive_all_messages() == [{"action": "django_note", "noteText": "hi"}]
+        assert await client.receive_all_messages() == [
+            {"payload": None, "action": "django_note", "noteText": "hi"}
+        ]
 
 
 async def test_msgpack_frames_on_django() -> None:
     async with WebsocketCommunicator(app(), "/msgpack/") as client:
         await client.send_bytes(msgpack.packb({"action": "django_note", "noteText": "hi"}))
         reply = await client.receive_output()
-        assert msgpack.unpackb(reply["bytes"]) == {"action": "django_note", "noteText": "hi"}
+        assert msgpack.unpackb(reply["bytes"]) == {
+            "payload": None,
+            "action": "django_note",
+            "noteText": "hi",
+        }
         complete = await client.receive_output()
         assert msgpack.unpackb(complete["bytes"])["action"] == "complete"
         await client.send_text('{"action": "django_note", "noteText": "json"}')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chanx.kernel.install import install_hint
 from chanx.testing.install_contract import InstalledPluginContract
 
 
@@ -16,5 +17,5 @@ class TestInstalled(InstalledPluginContract):
         assert (
             f"ChatConsumer.formatters = {self.name!r}: no formatter named {self.name!r}: it is "
             f"provided by the {self.distribution} distribution; install it with "
-            f'pip install "chanx[{self.name}]".'
+            f"{install_hint(self.name)}."
         ) in result.stderr

@@ -41,7 +41,7 @@ async def test_frames_are_binary_messagepack() -> None:
         await client.send_bytes(msgpack.packb({"action": "note", "note_text": "hi"}))
         frame = await client.receive_frame()
         assert isinstance(frame, bytes)
-        assert msgpack.unpackb(frame) == {"action": "note", "note_text": "hi"}
+        assert msgpack.unpackb(frame) == {"payload": None, "action": "note", "note_text": "hi"}
         assert msgpack.unpackb(await client.receive_frame()) == {
             "action": "complete",
             "payload": None,
@@ -102,7 +102,7 @@ def test_it_combines_with_camelize() -> None:
     codec = Both.__chanx_plan__.codec
     assert codec.wire_id == "camelize+msgpack"
     frame = codec.encode(Note(note_text="a"))
-    assert msgpack.unpackb(frame) == {"action": "note", "noteText": "a"}
+    assert msgpack.unpackb(frame) == {"payload": None, "action": "note", "noteText": "a"}
     decoded = Both.__chanx_plan__.decoder.decode_binary(frame)
     assert decoded == Note(note_text="a")
 
@@ -142,3 +142,48 @@ def test_json_consumers_refuse_binary_frames_as_before() -> None:
 
     with pytest.raises(FrameError, match="send JSON text"):
         Plain.__chanx_plan__.decoder.decode_binary(json.dumps({}).encode())
+
+
+class RenewingAuthenticator:
+    """Accepts everyone; `renew` refreshes with `{"ok": bool}`."""
+
+    refresh_action = "renew"
+    expires_at = None
+    uses_cookies = False
+    renewed: list[object] = []
+
+    def __init__(self, scope: object) -> None:
+        self.user = None
+
+    async def authenticate(self) -> bool:
+        return True
+
+    async def refresh(self, payload: object) -> None:
+        RenewingAuthenticator.renewed.append(payload)
+
+
+class RenewingNotes(NoteConsumer):
+    authenticator_class = RenewingAuthenticator
+
+
+async def test_a_credential_refresh_is_decoded_from_messagepack() -> None:
+    app = Starlette(routes=[WebSocketRoute("/ws", RenewingNotes.as_asgi())])
+    async with WebsocketCommunicator(app, "/ws") as client:
+        await client.send_bytes(msgpack.packb({"action": "renew", "payload": {"ok": True}}))
+        reply = msgpack.unpackb(await client.receive_frame())
+        assert reply["action"] == "authentication"
+        assert reply["payload"]["status_text"] == "Credentials refreshed"
+    assert RenewingAuthenticator.renewed == [{"ok": True}]
+
+
+def test_msgpack_messages_are_documented_with_their_content_type() -> None:
+    from chanx.asyncapi import build_api_model, render
+
+    model = build_api_model(app())
+    assert {m.content_type for m in model.messages.values()} == {"application/msgpack"}
+    document = json.loads(render(model))
+    assert {m["contentType"] for m in document["components"]["messages"].values()} == {
+        "application/msgpack"
+    }
+    page = render(model, "html")
+    assert "application/msgpack" in str(page)

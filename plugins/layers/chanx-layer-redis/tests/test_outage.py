@@ -98,3 +98,27 @@ async def test_a_layer_started_while_redis_is_down_serves_locally_then_connects(
         assert layer.stats.unavailable == 1  # the group_send made while Redis was down
     finally:
         await layer.close()
+
+
+async def test_after_a_restart_the_first_group_message_arrives_once_both_are_connected(
+    own_redis: Any, prefix: str
+) -> None:
+    one = RedisChannelLayer(url=own_redis.url, prefix=prefix, **FAST)  # type: ignore[arg-type]
+    two = RedisChannelLayer(url=own_redis.url, prefix=prefix, **FAST)  # type: ignore[arg-type]
+    try:
+        theirs = await two.new_channel()
+        await two.group_add("room", theirs)
+        await one.group_send("room", {"type": "m", "n": "before"})  # pools a connection
+        assert (await recv(two, theirs))["n"] == "before"
+
+        own_redis.stop()  # nothing is sent during the outage: the pooled connection stays
+        own_redis.start()
+        await until(lambda: two.stats.reconnects >= 1)
+        await two.wait_connected(10)  # resubscription confirmed: the loss window is over
+        await one.group_send("room", {"type": "m", "n": "after"})
+        assert (await recv(two, theirs))["n"] == "after"
+        assert one.stats.retried == 1
+        assert one.stats.unavailable == 0
+    finally:
+        await one.close()
+        await two.close()

@@ -1,8 +1,11 @@
 """The app the two-process test serves with uvicorn (configured by environment variables).
 
-``CHANX_TEST_REDIS_URL`` and ``CHANX_TEST_PREFIX`` select the Redis layer; run as
+``CHANX_TEST_REDIS_URL`` and ``CHANX_TEST_PREFIX`` select the Redis layer (a node of a Redis
+Cluster with ``CHANX_TEST_CLUSTER=1``); run as
 ``python -m uvicorn twoproc_app:app`` from this directory, or import it and call
-`send_poke` to send an event from a separate process.
+`send_poke` to send an event from a separate process. At graceful shutdown the app
+broadcasts ``goodbye`` events to the room and closes the layers at once: the events must
+still reach the other processes.
 """
 
 from __future__ import annotations
@@ -10,12 +13,17 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import ClassVar, Literal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, ClassVar, Literal
 
 from starlette.applications import Starlette
-from starlette.routing import WebSocketRoute
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route, WebSocketRoute
 
 from chanx.core.decorators import event_handler, ws_handler
+from chanx.fast_channels.lifespan import shutdown
 from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
 from chanx.layers import close_layers, configure_layers
 from chanx.messages.base import BaseMessage
@@ -28,10 +36,14 @@ configure_layers(
                 "url": os.environ["CHANX_TEST_REDIS_URL"],
                 "prefix": os.environ["CHANX_TEST_PREFIX"],
                 "capacity": 1000,
+                "cluster": os.environ.get("CHANX_TEST_CLUSTER") == "1",
             },
         }
     }
 )
+
+
+GOODBYES = 10
 
 
 class Say(BaseMessage):
@@ -77,7 +89,29 @@ class Room(AsyncJsonWebsocketConsumer[Poke]):
         return Said(payload=f"poke:{event.payload}")
 
 
-app = Starlette(routes=[WebSocketRoute("/ws", Room.as_asgi())])
+@asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[None]:
+    """Say goodbye to the room at shutdown; closing the layers sends what is queued."""
+    yield
+    for n in range(GOODBYES):
+        await Room.broadcast_event(Poke(payload=f"goodbye-{os.getpid()}-{n}"))
+    await close_layers()
+    await shutdown(grace=1)
+
+
+def poke_room(request: Request) -> PlainTextResponse:
+    """A synchronous endpoint (Starlette runs it in a worker thread) that broadcasts ``text``
+    times ``count`` with the ``_sync`` twin, beside the loop serving the connections."""
+    text = request.query_params["text"]
+    for n in range(int(request.query_params.get("count", "1"))):
+        Room.broadcast_event_sync(Poke(payload=f"{text}-{n}"))
+    return PlainTextResponse("sent")
+
+
+app = Starlette(
+    routes=[WebSocketRoute("/ws", Room.as_asgi()), Route("/poke", poke_room)],
+    lifespan=lifespan,
+)
 
 
 async def send_poke(channel_name: str, text: str) -> None:

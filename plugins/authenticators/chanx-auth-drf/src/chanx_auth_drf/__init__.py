@@ -1,6 +1,6 @@
 """Django REST framework authenticator for chanx consumers on Django Channels.
 
-Install with ``pip install "chanx[drf]"``; import it as
+Install with ``pip install --no-index --find-links dist "chanx[drf]"``; import it as
 ``from chanx.channels.authenticator import DjangoAuthenticator`` or select it by name with
 ``authenticator_class = "drf"``.
 """

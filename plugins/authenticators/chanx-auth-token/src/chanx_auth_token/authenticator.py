@@ -11,6 +11,7 @@ message.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, ClassVar
 
@@ -160,6 +161,9 @@ class TokenAuthenticator(BaseAuthenticator):
             raise _refused("invalid token") from None
         except (jwt.InvalidKeyError, TypeError, ValueError):  # alg does not fit the kid's key
             raise _refused("invalid token") from None
+        except OverflowError:  # a numeric claim beyond a float (exp=10**400, Infinity)
+            raise _refused("invalid token") from None
+        _check_time_claims(claims)
         return claims
 
     def _key_for(self, kid: Any) -> Key:
@@ -174,6 +178,19 @@ class TokenAuthenticator(BaseAuthenticator):
     def _expiry(self, claims: Mapping[str, Any]) -> float | None:
         exp = claims.get("exp")
         return float(exp) + self.leeway if isinstance(exp, int | float) else None
+
+
+def _check_time_claims(claims: Mapping[str, Any]) -> None:
+    """Refuse time claims no clock reaches (signed, but not usable as a deadline)."""
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                seconds = float(value)
+            except OverflowError:
+                raise _refused("invalid token") from None
+            if not math.isfinite(seconds):
+                raise _refused("invalid token")
 
 
 def _refused(reason: str) -> AuthenticationFailed:

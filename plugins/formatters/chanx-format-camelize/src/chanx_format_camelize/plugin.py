@@ -14,6 +14,4 @@ if TYPE_CHECKING:
 @hookimpl
 def chanx_register_formatters(registry: ComponentRegistry[FormatterFactory]) -> None:
     """Register `camelize` (`chanx_format_camelize.CamelizeFormatter`)."""
-    from chanx_format_camelize.formatter import CamelizeFormatter
-
-    registry.add("camelize", CamelizeFormatter)
+    registry.add("camelize", "chanx_format_camelize.formatter:CamelizeFormatter")

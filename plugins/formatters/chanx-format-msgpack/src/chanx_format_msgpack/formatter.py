@@ -14,6 +14,7 @@ class MessagePackWire:
 
     name = "MessagePack"
     binary = True
+    content_type = "application/msgpack"  # documented as the messages' AsyncAPI contentType
 
     def loads(self, frame: str | bytes) -> Any:
         """Decode one binary frame.

@@ -14,6 +14,4 @@ if TYPE_CHECKING:
 @hookimpl
 def chanx_register_formatters(registry: ComponentRegistry[FormatterFactory]) -> None:
     """Register `msgpack` (`chanx_format_msgpack.MsgpackFormatter`); msgpack loads on use."""
-    from chanx_format_msgpack.formatter import MsgpackFormatter
-
-    registry.add("msgpack", MsgpackFormatter)
+    registry.add("msgpack", "chanx_format_msgpack.formatter:MsgpackFormatter")

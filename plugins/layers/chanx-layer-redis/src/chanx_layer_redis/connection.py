@@ -9,18 +9,64 @@ failure means), and every socket operation has a timeout, so no call can hang on
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.connection import SSLConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-__all__ = ["DEFAULT_URL", "build_client", "resolve_url"]
+__all__ = ["DEFAULT_URL", "Client", "ClientFactory", "build_client", "node_client", "resolve_url"]
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
 HostSpec = str | tuple[str, int] | Mapping[str, Any]
+Client = Redis | RedisCluster
+
+
+@dataclass(frozen=True, slots=True)
+class ClientFactory:
+    """A layer's connection settings: builds a client per event loop (`build`) and, on a
+    cluster, a client per master (`node`). See `build_client` for the fields."""
+
+    url: str
+    extra: Mapping[str, Any]
+    ssl: bool | Mapping[str, Any]
+    sentinels: Sequence[tuple[str, int]] | None
+    service_name: str | None
+    sentinel_kwargs: Mapping[str, Any] | None
+    max_connections: int
+    socket_timeout: float
+    connect_timeout: float
+    cluster: bool
+
+    def build(self) -> Client:
+        """A new client (one per event loop); raises `ValueError` for a bad configuration."""
+        return build_client(
+            url=self.url,
+            extra=self.extra,
+            ssl=self.ssl,
+            sentinels=self.sentinels,
+            service_name=self.service_name,
+            sentinel_kwargs=self.sentinel_kwargs,
+            max_connections=self.max_connections,
+            socket_timeout=self.socket_timeout,
+            connect_timeout=self.connect_timeout,
+            cluster=self.cluster,
+        )
+
+    def node(self, host: str, port: int) -> Redis:
+        """A client for one node of the cluster."""
+        return node_client(
+            host,
+            port,
+            url=self.url,
+            extra=self.extra,
+            ssl=self.ssl,
+            socket_timeout=self.socket_timeout,
+            connect_timeout=self.connect_timeout,
+        )
 
 
 def resolve_url(url: str | None, hosts: Sequence[HostSpec] | None) -> tuple[str, dict[str, Any]]:
@@ -43,8 +89,8 @@ def resolve_url(url: str | None, hosts: Sequence[HostSpec] | None) -> tuple[str,
         return url or DEFAULT_URL, {}
     if isinstance(hosts, str | Mapping) or len(hosts) != 1:
         raise ValueError(
-            "RedisChannelLayer hosts must be a list with exactly one entry (this layer does not "
-            f"shard; use Sentinel or one server per alias), got {hosts!r}."
+            "RedisChannelLayer hosts must be a list with exactly one entry (for a Redis Cluster, "
+            f"give one node as url= with cluster=True), got {hosts!r}."
         )
     host = hosts[0]
     if isinstance(host, str):
@@ -71,7 +117,8 @@ def build_client(
     max_connections: int,
     socket_timeout: float,
     connect_timeout: float,
-) -> Redis:
+    cluster: bool = False,
+) -> Client:
     """Return a client whose pool waits (up to `socket_timeout`) for a free connection.
 
     Args:
@@ -86,17 +133,24 @@ def build_client(
         max_connections: Size of the connection pool (the pub/sub reader holds one).
         socket_timeout: Seconds any read or write may take.
         connect_timeout: Seconds a connect may take.
+        cluster: `url` is one node of a Redis Cluster: return a `RedisCluster` (it reads the
+            slot map from that node and follows MOVED redirections and failovers itself).
 
     Raises:
-        ValueError: `sentinels` without `service_name`.
+        ValueError: `sentinels` without `service_name`, or with `cluster`.
     """
-    options: dict[str, Any] = {
-        "socket_timeout": socket_timeout,
-        "socket_connect_timeout": connect_timeout,
-        "socket_keepalive": True,
-        "retry": Retry(NoBackoff(), 0),
-        **extra,
-    }
+    options = _options(extra, socket_timeout, connect_timeout)
+    if cluster:
+        if sentinels:
+            raise ValueError(
+                "RedisChannelLayer: cluster=True and sentinels=[...] exclude each other."
+            )
+        options.pop("retry")  # the cluster client retries redirections and failovers itself
+        if ssl:
+            options["ssl"] = True
+            if isinstance(ssl, Mapping):
+                options.update(ssl)
+        return RedisCluster.from_url(url, **options)
     if ssl:
         options["connection_class"] = SSLConnection
         if isinstance(ssl, Mapping):
@@ -120,6 +174,43 @@ def build_client(
         url, max_connections=max_connections, timeout=socket_timeout, **options
     )
     return Redis(connection_pool=pool)
+
+
+def node_client(
+    host: str,
+    port: int,
+    *,
+    url: str,
+    extra: Mapping[str, Any],
+    ssl: bool | Mapping[str, Any],
+    socket_timeout: float,
+    connect_timeout: float,
+) -> Redis:
+    """A client for one node of a cluster, with the cluster URL's credentials and TLS."""
+    options = _options(extra, socket_timeout, connect_timeout)
+    options.update(_url_auth(url))
+    options.pop("db", None)
+    if ssl or url.startswith("rediss://"):
+        options["connection_class"] = SSLConnection
+        if isinstance(ssl, Mapping):
+            options.update(ssl)
+    pool = BlockingConnectionPool(
+        host=host, port=port, max_connections=4, timeout=socket_timeout, **options
+    )
+    return Redis(connection_pool=pool)
+
+
+def _options(
+    extra: Mapping[str, Any], socket_timeout: float, connect_timeout: float
+) -> dict[str, Any]:
+    """Connection options every client of the layer shares."""
+    return {
+        "socket_timeout": socket_timeout,
+        "socket_connect_timeout": connect_timeout,
+        "socket_keepalive": True,
+        "retry": Retry(NoBackoff(), 0),
+        **extra,
+    }
 
 
 def _url_auth(url: str) -> dict[str, Any]:

@@ -6,11 +6,15 @@ pub/sub carries what crosses processes: ``<prefix>:g:<group>`` (one PUBLISH per 
 fanned out from memory by every process with members) and ``<prefix>:p:<process-id>``
 (`send` to another process's channel). Names without ``!`` are Redis lists (`ListQueues`).
 Delivery is at-most-once; docs/redis-layer.md says exactly when a message can be lost.
+The process's channels live on one event loop (the *home* loop); each other loop that sends
+gets its own connections (`Link`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import math
 import secrets
@@ -25,14 +29,13 @@ from chanx.layers.base import (
     validate_group_name,
     validate_message,
 )
-from chanx.layers.exceptions import ChannelFull, LayerClosed
-from chanx_layer_redis.codec import pack, unpack
-from chanx_layer_redis.connection import HostSpec, build_client, resolve_url
-from chanx_layer_redis.local import LocalChannels
-from chanx_layer_redis.publisher import Publisher
-from chanx_layer_redis.queues import ListQueues
+from chanx.layers.confirm import sends_confirmed
+from chanx.layers.exceptions import LayerClosed
+from chanx_layer_redis.codec import pack
+from chanx_layer_redis.connection import ClientFactory, HostSpec, resolve_url
+from chanx_layer_redis.home import Home
+from chanx_layer_redis.link import Link, Links
 from chanx_layer_redis.stats import RedisLayerStats, RedisUnavailable
-from chanx_layer_redis.subscriber import Subscriber
 
 if TYPE_CHECKING:
     import re
@@ -42,15 +45,14 @@ __all__ = ["RedisChannelLayer", "RedisLayerStats", "RedisUnavailable"]
 logger = logging.getLogger("chanx.layers.redis")
 
 _PID_LENGTH = 12
-_OUTBOX_LIMIT = 10_000
 
 
 class RedisChannelLayer(BaseChannelLayer):
-    """A channel layer for several processes (and machines) that share one Redis server.
+    """A channel layer for several processes (and machines) that share Redis.
 
     Args:
-        url: Server URL, ``redis://[:password@]host:port/db`` or ``rediss://`` for TLS.
-            Default ``redis://127.0.0.1:6379/0``.
+        url: Server URL, ``redis://[:password@]host:port/db`` or ``rediss://`` for TLS (any
+            node of the cluster with `cluster`). Default ``redis://127.0.0.1:6379/0``.
         hosts: Alternative to `url` in channels_redis's shape: a one-entry list of a URL, a
             ``(host, port)`` pair or ``{"address": url, **connection_kwargs}``.
         prefix: Namespace of every Redis key and pub/sub channel. Pub/sub ignores the db
@@ -68,6 +70,16 @@ class RedisChannelLayer(BaseChannelLayer):
         connect_timeout: Seconds a connect may take; also the longest the first call waits
             for the subscription to be live.
         reconnect_backoff: ``(first, most)`` seconds between reconnect attempts.
+        close_timeout: Seconds `close` (and the end of an event loop that sent) may spend
+            sending what is still queued; what is left is counted in ``stats.abandoned``.
+        cluster: `url` is a node of a Redis Cluster (7.0+): groups and process channels use
+            sharded pub/sub (``SPUBLISH``/``SSUBSCRIBE``), spread over the masters by slot.
+
+    Receiving (`new_channel`, `receive`, `group_add`) happens on one event loop, the one
+    serving the process's connections. `send` and `group_send` work from any loop and
+    thread: a loop that lives for one call (``asyncio.run``, ``async_to_sync``) gets its own
+    connections, and its end sends what it queued. Inside `chanx.layers.confirmed_sends`
+    (the ``_sync`` event twins) a `group_send` returns only once Redis has the message.
     """
 
     def __init__(
@@ -88,6 +100,8 @@ class RedisChannelLayer(BaseChannelLayer):
         socket_timeout: float = 5.0,
         connect_timeout: float = 2.0,
         reconnect_backoff: tuple[float, float] = (0.05, 5.0),
+        close_timeout: float = 5.0,
+        cluster: bool = False,
     ) -> None:
         config = {
             "expiry": expiry,
@@ -101,32 +115,29 @@ class RedisChannelLayer(BaseChannelLayer):
         self.prefix = prefix
         self.reconnect_backoff = reconnect_backoff
         self.stats: RedisLayerStats = RedisLayerStats()
-        self._connect_timeout = connect_timeout
         address, extra = resolve_url(url, hosts)
-        self._client = build_client(
-            url=address,
-            extra=extra,
-            ssl=ssl,
-            sentinels=sentinels,
-            service_name=service_name,
-            sentinel_kwargs=sentinel_kwargs,
-            max_connections=max_connections,
+        self.clients = ClientFactory(
+            address, extra, ssl, sentinels, service_name, sentinel_kwargs, max_connections,
+            socket_timeout, connect_timeout, cluster,
+        )  # fmt: skip
+        self.clients.build()  # a bad configuration fails here, not at first use
+        new_link = functools.partial(
+            Link,
+            self,
+            command="SPUBLISH" if cluster else "PUBLISH",
             socket_timeout=socket_timeout,
-            connect_timeout=connect_timeout,
+            close_timeout=close_timeout,
         )
+        self._config = config
+        self.connect_timeout = connect_timeout
         self._pid = secrets.token_hex(_PID_LENGTH // 2)
-        self._origin = self._pid.encode()
-        self._process_key = f"{prefix}:p:{self._pid}".encode()
-        self._group_prefix = f"{prefix}:g:".encode()
-        self._local = LocalChannels(self, **config)
-        self._publisher = Publisher(
-            self._client, self.stats, self._warn, limit=_OUTBOX_LIMIT, timeout=socket_timeout
-        )
-        self._queues = ListQueues(self, self._client, max(0.1, min(1.0, socket_timeout / 2)))
-        self._members: dict[str, set[str]] = {}
-        self._subscriber: Subscriber | None = None
-        self._ready: asyncio.Event | None = None
-        self._waited = False
+        self.origin = self._pid.encode()
+        # Published from another loop of this process: the home loop's reader delivers it.
+        self._away_origin = secrets.token_hex(_PID_LENGTH // 2).encode()
+        self.process_key = f"{prefix}:p:{self._pid}".encode()
+        self.group_prefix = f"{prefix}:g:".encode()
+        self._links = Links(lambda loop: new_link(loop, self.clients.build()), close_timeout)
+        self._home: Home | None = None
         self._closed = False
         self._next_warning = -math.inf
 
@@ -144,13 +155,14 @@ class RedisChannelLayer(BaseChannelLayer):
     @property
     def connected(self) -> bool:
         """Whether the pub/sub connection is up and subscribed."""
-        return self._subscriber is not None and self._subscriber.connected
+        return self._home is not None and self._home.connected
 
     async def new_channel(self, prefix: str = "specific.") -> str:
         """Return a new channel name of this process: ``<prefix><process-id>!<local-id>``.
 
         Raises:
             ValueError: The prefix makes the name invalid.
+            RuntimeError: The layer receives on another thread's running event loop.
         """
         self._check_open()
         await self._start()
@@ -174,15 +186,23 @@ class RedisChannelLayer(BaseChannelLayer):
         validate_message(message)
         self._check_open()
         head, bang, _ = channel.partition("!")
-        if bang and head.endswith(self._pid):
-            await self._local.send(channel, message)
+        loop = asyncio.get_running_loop()
+        home = self._home if self._home is not None and self._home.loop is loop else None
+        if bang and home is not None and head.endswith(self._pid):
+            await home.local.send(channel, message)
             return
-        await self._start()
+        link = self._links.get(loop) or await self._links.open(loop)
         if not bang:
-            await self._queues.push(channel, message)
+            await link.queues.push(channel, message)
             return
+        if home is not None and not home.connected:
+            self.stats.unavailable += 1
+            raise RedisUnavailable(
+                f"{self!r} is disconnected from Redis (reconnecting); nothing was "
+                f"published for channel {channel!r}."
+            )
         key = f"{self.prefix}:p:{head[-_PID_LENGTH:]}"
-        if not await self._publish(key, pack((channel, message)), channel):
+        if not await link.publisher.publish_and_wait(key, pack((channel, message))):
             self.stats.unroutable += 1
             self._warn(
                 "message for channel %r was lost: no process is subscribed for it (it exited, "
@@ -200,10 +220,11 @@ class RedisChannelLayer(BaseChannelLayer):
             LayerClosed: The layer was closed before or while waiting.
             ValueError: The channel belongs to another process.
         """
-        if self._waited and isinstance(channel, str):
+        home = self._home
+        if home is not None and home.waited and isinstance(channel, str):
             head, bang, _ = channel.partition("!")
-            if bang and head.endswith(self._pid):
-                return self._local.receive(channel)  # it validates the name
+            if bang and head.endswith(self._pid) and asyncio.get_running_loop() is home.loop:
+                return home.local.receive(channel)  # it validates the name
         return self._receive(channel)
 
     async def _receive(self, channel: str) -> dict[str, Any]:
@@ -211,11 +232,12 @@ class RedisChannelLayer(BaseChannelLayer):
         validate_channel_name(channel)
         self._check_open()
         head, bang, _ = channel.partition("!")
-        await self._start()
+        home = await self._start()
         if not bang:
-            return await self._queues.pop(channel)
+            link = await self._links.open(home.loop)
+            return await link.queues.pop(channel)
         if head.endswith(self._pid):
-            return await self._local.receive(channel)
+            return await home.local.receive(channel)
         raise ValueError(
             f"Channel {channel!r} belongs to another process's layer; a process can only "
             "receive on channels its own layer's new_channel() created."
@@ -234,41 +256,38 @@ class RedisChannelLayer(BaseChannelLayer):
         validate_group_name(group)
         validate_channel_name(channel)
         self._check_open()
+        home = await self._start()
         head, bang, _ = channel.partition("!")
         if not (bang and head.endswith(self._pid)):
             raise ValueError(
                 f"RedisChannelLayer.group_add({group!r}, {channel!r}): only channels created by "
                 "this process's layer (new_channel) can join groups."
             )
-        await self._local.group_add(group, channel)
-        self._members.setdefault(group, set()).add(channel)
-        subscriber = await self._start()
-        await subscriber.add(self._group_prefix + group.encode())
+        await home.join(group, channel)
 
     async def group_discard(self, group: str, channel: str) -> None:
         """Remove `channel` from `group`; unsubscribe when the process has no member left."""
         validate_group_name(group)
         validate_channel_name(channel)
         self._check_open()
-        await self._local.group_discard(group, channel)
-        members = self._members.get(group)
-        if members is None:
-            return
-        members.discard(channel)
-        if not members:
-            del self._members[group]
-            if self._subscriber is not None:
-                await self._subscriber.remove(self._group_prefix + group.encode())
+        home = await self._start()
+        await home.leave(group, channel)
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Deliver to this process's members now and publish once for the other processes.
 
-        Returns once local members have the message and the PUBLISH is queued (it goes out
-        in the next pipelined batch). Never raises for delivery problems: full members drop
-        the message (``dropped_full``), and while Redis is unreachable only local members get
-        it (``unavailable``); both are logged at most once per `drop_log_interval`.
+        On the loop serving this process's connections it returns once local members have
+        the message and the PUBLISH is queued (it goes out in the next pipelined batch); on
+        any other loop it returns once Redis has the message. Never raises for delivery
+        problems: full members drop the message (``dropped_full``), and while Redis is
+        unreachable only local members get it (``unavailable``); both are logged at most once
+        per `drop_log_interval`.
+
+        Inside `chanx.layers.confirmed_sends()` it returns only once Redis has the message,
+        and raises `RedisUnavailable` if it could not be published.
 
         Raises:
+            RedisUnavailable: Confirmed sends only: Redis did not take the message.
             LayerClosed: The layer was closed.
             TypeError: The name or message has the wrong type, or cannot be serialised.
             ValueError: The name or message is malformed.
@@ -276,55 +295,76 @@ class RedisChannelLayer(BaseChannelLayer):
         validate_group_name(group)
         validate_message(message)
         self._check_open()
-        payload = self._origin + pack(message)
-        if group in self._members:
-            await self._local.group_send(group, message)
-        await self._start()
-        if not self.connected:
+        loop = asyncio.get_running_loop()
+        link = self._links.get(loop) or await self._links.open(loop)
+        key = self.group_prefix + group.encode()
+        home = self._home
+        if home is None or home.loop is not loop:
+            # Not the serving loop: this process's members (if any) are reached through
+            # Redis, and the loop may end right after this call (asyncio.run in a script,
+            # async_to_sync): wait for Redis. Failures are counted by the publisher.
+            payload = self._away_origin + pack(message)
+            if sends_confirmed():
+                await link.publisher.publish_and_wait(key, payload)
+            else:
+                with contextlib.suppress(RedisUnavailable, LayerClosed):
+                    await link.publisher.publish_and_wait(key, payload)
+            return
+        payload = self.origin + pack(message)
+        if group in home.members:
+            await home.local.group_send(group, message)
+        await home.wait_ready()
+        if not home.connected:
             self.stats.unavailable += 1
+            if sends_confirmed():
+                raise RedisUnavailable(
+                    f"{self!r} is disconnected from Redis (reconnecting); the message for "
+                    f"group {group!r} was not published."
+                )
             self._warn("group_send to %r reached local members only: Redis is unreachable", group)
             return
-        await self._publisher.publish(self._group_prefix + group.encode(), payload)
+        if sends_confirmed():
+            await link.publisher.publish_and_wait(key, payload)
+        else:
+            await link.publisher.publish(key, payload)
 
     async def flush(self) -> None:
         """Discard this process's queued messages and memberships, and every list channel."""
         self._check_open()
-        await self._local.flush()
-        groups, self._members = list(self._members), {}
-        if self._subscriber is not None:
-            for group in groups:
-                await self._subscriber.remove(self._group_prefix + group.encode())
+        loop = asyncio.get_running_loop()
+        if self._home is not None and self._home.loop is loop:
+            await self._home.flush()
         try:
-            await self._queues.flush()
+            link = await self._links.open(loop)
+            await link.queues.flush()
         except (RedisError, OSError) as exc:
             raise RedisUnavailable(f"flush could not reach Redis: {exc}") from exc
 
     async def close(self) -> None:
-        """Stop the reader, fail pending receivers with `LayerClosed`, close connections."""
+        """Send what is queued (at most `close_timeout`), then stop and close everything.
+
+        Pending receivers get `LayerClosed`. Messages that could not be sent in time are
+        counted in ``stats.abandoned`` and logged.
+        """
         if self._closed:
             return
         self._closed = True
-        if self._subscriber is not None:
-            await self._subscriber.close()
-        await self._publisher.close()
-        await self._local.close()
-        try:
-            await self._client.aclose(close_connection_pool=True)
-        except (RedisError, OSError, RuntimeError):
-            logger.debug("closing the Redis client of %r failed", self, exc_info=True)
+        loop = asyncio.get_running_loop()
+        home, self._home = self._home, None
+        if home is not None:
+            await home.close_from(loop)
+        await self._links.close()
         self._report_drops(None, None)
 
     async def drop_connection(self) -> None:
         """Break the pub/sub connection as a network failure would (tests, drills)."""
-        if self._subscriber is not None:
-            await self._subscriber.drop_connection()
+        if self._home is not None:
+            await self._home.subscriber.drop_connection()
 
     async def wait_connected(self, timeout: float) -> None:
         """Wait until the pub/sub connection is subscribed; `TimeoutError` after `timeout`."""
-        await self._start()
-        assert self._ready is not None
-        async with asyncio.timeout(timeout):
-            await self._ready.wait()
+        home = await self._start()
+        await home.wait_connected(timeout)
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -332,65 +372,22 @@ class RedisChannelLayer(BaseChannelLayer):
         if self._closed:
             raise LayerClosed(f"{self!r} is closed; get a fresh layer (get_channel_layer()).")
 
-    async def _start(self) -> Subscriber:
-        """Start the pub/sub reader; the first callers wait (bounded) until it is subscribed."""
-        subscriber = self._subscriber
-        if subscriber is None:
-            self._ready = asyncio.Event()
-            subscriber = self._subscriber = Subscriber(
-                self._client,
-                self._on_message,
-                self._on_state,
-                self.stats,
-                backoff=self.reconnect_backoff,
-                confirm_timeout=self._connect_timeout,
-            )
-            subscriber.wanted.add(self._process_key)
-            subscriber.start()
-        if not self._waited:
-            assert self._ready is not None
-            try:
-                async with asyncio.timeout(self._connect_timeout):
-                    await self._ready.wait()
-            except TimeoutError:
-                pass
-            self._waited = True
-        return subscriber
-
-    def _on_state(self, up: bool) -> None:
-        assert self._ready is not None
-        if up:
-            self._ready.set()
-        else:
-            self._ready.clear()
-
-    async def _publish(self, key: str, payload: bytes, channel: str) -> int:
-        """PUBLISH in order with group sends; return the receiver count, or raise
-        `RedisUnavailable` (counted)."""
-        if not self.connected:
-            self.stats.unavailable += 1
-            raise RedisUnavailable(
-                f"{self!r} is disconnected from Redis (reconnecting); nothing was published "
-                f"for channel {channel!r}."
-            )
-        return await self._publisher.publish_and_wait(key, payload)
-
-    async def _on_message(self, key: bytes, data: bytes) -> None:
-        """Deliver one pub/sub message to this process's channels."""
-        if key == self._process_key:
-            channel, message = unpack(data)
-            try:
-                await self._local.send(channel, message)
-            except ChannelFull:
-                self._log_drop(channel, None)
-            except (LayerClosed, TypeError, ValueError):
-                logger.debug("dropped a message for channel %r", channel, exc_info=True)
-            return
-        if data[:_PID_LENGTH] == self._origin:
-            return  # our own group_send: local members already have it
-        group = key[len(self._group_prefix) :].decode()
-        if group in self._members:
-            await self._local.group_send(group, unpack(data[_PID_LENGTH:]))
+    async def _start(self) -> Home:
+        """The receiving side on the running loop, started on first use; the first callers
+        wait (at most `connect_timeout`) until it is subscribed."""
+        loop = asyncio.get_running_loop()
+        home = self._home
+        if home is None or home.loop is not loop:
+            if home is not None and home.loop.is_running() and not home.loop.is_closed():
+                raise RuntimeError(
+                    f"{self!r} receives on the event loop of another thread: new_channel, "
+                    "receive and group_add/discard work on one loop per layer (the one "
+                    "serving the connections). send and group_send work from any loop."
+                )
+            # First use, or that loop ended (its channels and receivers ended with it).
+            home = self._home = Home(self, await self._links.open(loop), self._config)
+        await home.wait_ready()
+        return home
 
     def _log_drop(self, channel: str, group: str | None) -> None:
         """Rate-limited drop log for a drop already counted."""

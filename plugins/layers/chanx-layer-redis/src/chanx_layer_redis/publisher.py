@@ -6,6 +6,12 @@ members get their copies without the sender yielding to the event loop every tim
 `send` queues too (so it stays in order behind earlier group sends) and waits for its batch,
 to learn whether anyone received it. The queue is bounded: a full queue makes senders wait
 (at most the socket timeout) instead of growing without limit.
+
+Nothing queued is thrown away silently: `close` sends the queue before it stops the writer
+(bounded by a timeout), a writer cancelled with its event loop sends it first, and whatever
+still could not be sent is counted in ``stats.abandoned``. A batch that fails on a connection
+error is retried once: the pool then opens a fresh connection (after a Redis restart the
+pooled ones are dead), so a restart costs no message once the server is back.
 """
 
 from __future__ import annotations
@@ -15,15 +21,17 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from redis.asyncio import RedisCluster
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from chanx.layers.exceptions import LayerClosed
 from chanx_layer_redis.stats import RedisLayerStats, RedisUnavailable
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    from chanx_layer_redis.connection import Client
 
 __all__ = ["Publisher"]
 
@@ -42,16 +50,18 @@ class Publisher:
         warn: Rate-limited warning of the layer, called when a batch could not be sent.
         limit: Most commands queued before senders wait.
         timeout: Most seconds a sender waits for room in the queue.
+        command: ``PUBLISH``, or ``SPUBLISH`` for sharded pub/sub on a Redis Cluster.
     """
 
     def __init__(
         self,
-        client: Redis,
+        client: Client,
         stats: RedisLayerStats,
         warn: Callable[..., None],
         *,
         limit: int,
         timeout: float,
+        command: str = "PUBLISH",
     ) -> None:
         self._client = client
         self._stats = stats
@@ -63,6 +73,8 @@ class Publisher:
         self._room = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._inflight = 0
+        self._command = command
 
     async def publish(self, key: str | bytes, payload: bytes) -> None:
         """Queue a PUBLISH and return; failures are counted and logged by the writer."""
@@ -94,22 +106,44 @@ class Publisher:
             self._stats.unavailable += 1
             raise RedisUnavailable("Redis did not acknowledge the PUBLISH in time") from None
 
-    async def close(self) -> None:
-        """Stop the writer; queued commands are dropped and waiting senders get `LayerClosed`."""
+    async def close(self, timeout: float) -> int:
+        """Send what is queued (for at most `timeout` seconds), then stop the writer.
+
+        Returns:
+            How many queued messages could not be sent (Redis down, or out of time); they
+            are counted in ``stats.abandoned`` and their waiting senders get `LayerClosed`.
+        """
         self._closing = True
+        before = self._stats.abandoned
         task, self._task = self._task, None
-        if task is not None:
-            # The flag ends the loop even if a client library turns the cancellation into an
-            # error that the writer handles; the timeout bounds the wait in any case.
-            task.cancel()
-            self._wakeup.set()
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                async with asyncio.timeout(self._timeout):
+        if task is not None and not task.done():
+            self._wakeup.set()  # the writer sends what is queued, then ends
+            try:
+                async with asyncio.timeout(timeout):
+                    await asyncio.shield(task)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        elif self._queue:  # no writer (never started, or cancelled with its loop)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._drain()
+        self._abandon()  # the writer may have counted some itself when it was cancelled
+        return self._stats.abandoned - before
+
+    def _abandon(self) -> int:
+        """Count and fail whatever is still queued or in flight."""
+        left = self._inflight + len(self._queue)
+        self._inflight = 0
         while self._queue:
             _, _, done = self._queue.popleft()
             if done is not None and not done.done():
                 done.set_exception(LayerClosed("the layer was closed before this send"))
+        if left:
+            self._stats.abandoned += left
+            self._warn("%d message(s) were still unsent when the layer closed", left)
+        return left
 
     def _kick(self) -> None:
         """Wake the writer, starting it on first use."""
@@ -132,23 +166,50 @@ class Publisher:
         return True
 
     async def _run(self) -> None:
-        """Send queued commands in batches until cancelled."""
+        """Send queued commands in batches; after `close` (or a cancellation), drain first."""
+        try:
+            while not self._closing:
+                await self._wakeup.wait()
+                self._wakeup.clear()
+                await self._drain()
+        except asyncio.CancelledError:
+            # The loop is ending (asyncio.run, asgiref's async_to_sync) with messages still
+            # queued: send them now rather than lose them with the loop. A batch that was in
+            # flight may or may not have reached Redis: it counts as abandoned.
+            lost, self._inflight = self._inflight, 0
+            if self._queue and not self._closing:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._timeout):
+                        await self._drain()
+            self._inflight += lost
+            self._abandon()
+            raise
+        await self._drain()
+
+    async def _drain(self) -> None:
+        """Send everything queued, batch after batch."""
         queue = self._queue
-        while not self._closing:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while queue and not self._closing:
-                batch = [queue.popleft() for _ in range(min(len(queue), _BATCH))]
-                self._room.set()
-                await self._send(batch)
+        while queue:
+            batch = [queue.popleft() for _ in range(min(len(queue), _BATCH))]
+            self._room.set()
+            self._inflight = len(batch)
+            await self._send(batch)
+            self._inflight = 0
 
     async def _send(self, batch: list[Entry]) -> None:
-        """One pipelined round trip for `batch`; settle the waiting senders."""
-        pipe = self._client.pipeline(transaction=False)
-        for key, payload, _ in batch:
-            pipe.publish(key, payload)
+        """One pipelined round trip for `batch` (retried once on a fresh connection)."""
         try:
-            results = await pipe.execute()
+            try:
+                results = await self._execute(batch)
+            except (RedisConnectionError, OSError) as exc:
+                if isinstance(exc, TimeoutError):
+                    raise
+                if isinstance(self._client, RedisCluster):  # perhaps a failover: re-read slots
+                    await self._client.nodes_manager.initialize()
+                # A pooled connection that a Redis restart (or failover) killed fails on its
+                # first use; the failed connection was dropped, so this one is fresh.
+                self._stats.retried += 1
+                results = await self._execute(batch)
         except Exception as exc:  # RedisError, OSError; anything else must not stop the writer
             if not isinstance(exc, RedisError | OSError):
                 logger.exception("chanx Redis layer: publishing a batch failed")
@@ -163,3 +224,12 @@ class Publisher:
         for (_, _, done), receivers in zip(batch, results, strict=True):
             if done is not None and not done.done():
                 done.set_result(int(receivers))
+
+    async def _execute(self, batch: list[Entry]) -> list[Any]:
+        """Send `batch` as one pipeline and return the replies."""
+        pipe = self._client.pipeline(transaction=False)
+        command = self._command
+        for key, payload, _ in batch:
+            pipe.execute_command(command, key, payload)
+        results: list[Any] = await pipe.execute()
+        return results

@@ -19,8 +19,7 @@ from chanx_layer_redis.codec import pack, unpack
 from chanx_layer_redis.stats import RedisUnavailable
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
-
+    from chanx_layer_redis.connection import Client
     from chanx_layer_redis.layer import RedisChannelLayer
 
 __all__ = ["ListQueues"]
@@ -51,7 +50,7 @@ class ListQueues:
         block: Seconds one ``BLPOP`` waits (kept below the socket timeout).
     """
 
-    def __init__(self, layer: RedisChannelLayer, client: Redis, block: float) -> None:
+    def __init__(self, layer: RedisChannelLayer, client: Client, block: float) -> None:
         self._layer = layer
         self._client = client
         self._block = block

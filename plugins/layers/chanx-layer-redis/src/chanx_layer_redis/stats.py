@@ -20,12 +20,17 @@ class RedisLayerStats(LayerStats):
         unroutable: Sends to another process's channel that no process was subscribed to
             (the process is gone, or was reconnecting): the message was lost.
         reconnects: Times the pub/sub connection was lost or could not be made.
+        retried: Batches of publishes retried on a fresh connection after a connection error.
+        abandoned: Queued publishes that `close` (or the end of their event loop) could not
+            send in time or because Redis was unreachable: they were lost.
     """
 
     published: int = 0
     unavailable: int = 0
     unroutable: int = 0
     reconnects: int = 0
+    retried: int = 0
+    abandoned: int = 0
 
 
 class RedisUnavailable(ConnectionError):

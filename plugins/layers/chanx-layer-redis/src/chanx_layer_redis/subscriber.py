@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -27,6 +27,7 @@ logger = logging.getLogger("chanx.layers.redis")
 
 OnMessage = Callable[[bytes, bytes], Awaitable[None]]
 OnState = Callable[[bool], None]
+_PLAIN = (b"message", b"subscribe", b"unsubscribe")
 
 
 class Subscriber:
@@ -39,6 +40,10 @@ class Subscriber:
         stats: The layer's counters (``reconnects`` is counted here).
         backoff: ``(first, most)`` seconds to wait between reconnect attempts.
         confirm_timeout: Seconds `add` waits for Redis to confirm a new subscription.
+        sharded: Use sharded pub/sub (``SSUBSCRIBE``, one channel per command: on a cluster
+            node, channels of different slots cannot share one command).
+        on_moved: Called with a channel that Redis unsubscribed by itself (its slot moved to
+            another node of the cluster).
     """
 
     def __init__(
@@ -50,6 +55,8 @@ class Subscriber:
         *,
         backoff: tuple[float, float],
         confirm_timeout: float,
+        sharded: bool = False,
+        on_moved: Callable[[bytes], None] | None = None,
     ) -> None:
         self.wanted: set[bytes] = set()
         self.connected = False
@@ -64,6 +71,9 @@ class Subscriber:
         self._confirms: dict[bytes, asyncio.Future[None]] = {}
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._sharded = sharded
+        self._on_moved = on_moved
+        self._kinds = (b"smessage", b"ssubscribe", b"sunsubscribe") if sharded else _PLAIN
 
     def start(self) -> None:
         """Start the reader task on the running loop (idempotent)."""
@@ -84,7 +94,7 @@ class Subscriber:
         if pending is None:
             pending = self._confirms[key] = asyncio.get_running_loop().create_future()
             try:
-                await pubsub.subscribe(key)
+                await self._subscribe(pubsub, [key])
             except (RedisError, OSError):
                 self._confirms.pop(key, None)
                 return  # the reader notices the broken connection and resubscribes
@@ -98,7 +108,7 @@ class Subscriber:
         pubsub = self._pubsub
         if pubsub is not None:
             with contextlib.suppress(RedisError, OSError):
-                await pubsub.unsubscribe(key)
+                await (pubsub.sunsubscribe if self._sharded else pubsub.unsubscribe)(key)
 
     async def close(self) -> None:
         """Stop the reader and release its connection."""
@@ -149,27 +159,36 @@ class Subscriber:
             delay = min(most, first * 2 ** min(self._failures - 1, 30)) * random.uniform(0.5, 1.0)
             await asyncio.sleep(delay)
 
+    async def _subscribe(self, pubsub: Any, keys: Iterable[bytes]) -> None:
+        """One SUBSCRIBE for all `keys`, or one SSUBSCRIBE per key."""
+        if not self._sharded:
+            await pubsub.subscribe(*keys)
+            return
+        for key in keys:
+            await pubsub.ssubscribe(key)
+
     async def _read(self, pubsub: Any) -> None:
         """Subscribe to everything wanted, then dispatch messages until the connection fails."""
         snapshot = set(self.wanted)
-        await pubsub.subscribe(*snapshot)
+        await self._subscribe(pubsub, snapshot)
         self._pubsub = pubsub
         if missed := self.wanted - snapshot:  # added while the subscribe was in flight
-            await pubsub.subscribe(*missed)
+            await self._subscribe(pubsub, missed)
         if gone := snapshot - self.wanted:
-            await pubsub.unsubscribe(*gone)
+            await (pubsub.sunsubscribe if self._sharded else pubsub.unsubscribe)(*gone)
         on_message = self._on_message
+        message_kind, subscribe_kind, unsubscribe_kind = self._kinds
         while True:
             response = await pubsub.parse_response(block=True)
             if not response:
                 continue
             kind = response[0]
-            if kind == b"message":
+            if kind == message_kind:
                 try:
                     await on_message(response[1], response[2])
                 except Exception:
                     logger.exception("chanx Redis layer: dispatching a message failed")
-            elif kind == b"subscribe":
+            elif kind == subscribe_kind:
                 if not self.connected:
                     self.connected = True
                     if self._failures:
@@ -184,3 +203,5 @@ class Subscriber:
                 pending = self._confirms.pop(response[1], None)
                 if pending is not None and not pending.done():
                     pending.set_result(None)
+            elif kind == unsubscribe_kind and response[1] in self.wanted and self._on_moved:
+                self._on_moved(response[1])  # not asked for: its cluster slot moved

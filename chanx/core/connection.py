@@ -1,0 +1,201 @@
+"""`Connection`: one WebSocket connection's state, and the only ways to change it.
+
+A consumer instance serves exactly one connection; its `Connection` holds what the
+connection *is* (connecting, open, closed), the ASGI `send` it writes to, and the few
+things the protections need to act on it:
+
+- `send_since`: when the send in progress started (read by the slow-reader watchdog);
+- `abort(code)`: end a connection whose serving task is stuck (the watchdog's only action);
+- `arm_expiry(...)`: the credential-expiry timer;
+- `user_slot`: the per-user connection slot it holds.
+
+Guards (origin, limits, watchdog, expiry) talk to this object, never to the consumer's
+private attributes. It imports nothing above `chanx.core`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import itertools
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from chanx.core.close_codes import CloseCode, clip_reason, for_server
+from chanx.core.codec import Frame
+
+__all__ = ["Connection", "ConnectionState"]
+
+logger = logging.getLogger("chanx.consumer")
+
+Message = MutableMapping[str, Any]
+Send = Callable[[Message], Awaitable[None]]
+
+_ids = itertools.count(1)
+
+
+class ConnectionState(enum.Enum):
+    """Where a connection is in its life."""
+
+    CONNECTING = "connecting"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Connection:
+    """The state of one WebSocket connection (see the module docstring).
+
+    Args:
+        send: The ASGI `send` callable of the connection.
+        consumer: The consumer serving it (named in log lines and by `live_connections()`).
+    """
+
+    __slots__ = (
+        "_expiry",
+        "_expiry_close",
+        "_send",
+        "aborted",
+        "consumer",
+        "frames",
+        "gate",
+        "id",
+        "send_since",
+        "state",
+        "task",
+        "user_slot",
+    )
+
+    def __init__(self, send: Send, consumer: Any = None) -> None:
+        self._send = send
+        self.consumer = consumer
+        self.id = next(_ids)
+        """A number naming this connection in log records (unique within the process)."""
+        self.state = ConnectionState.CONNECTING
+        self.send_since = 0.0
+        """When the send in progress started (`time.monotonic()`); 0.0 when none is."""
+        self.aborted: int | None = None
+        """The close code of an abort (`abort()`), else None."""
+        self.task: asyncio.Task[Any] | None = None
+        """The task serving the connection (cancelled by `abort()`)."""
+        self.gate: asyncio.Event | None = None
+        """Sends wait while it is clear (set on servers that never block a send: daphne)."""
+        self.frames: Any = None
+        """The connection's client-frame runner, while it reads frames."""
+        self.user_slot: Any = None
+        """The per-user slot key this connection holds, if any."""
+        self._expiry: asyncio.TimerHandle | None = None
+        self._expiry_close: asyncio.Future[None] | None = None
+
+    @property
+    def open(self) -> bool:
+        """Whether frames may be sent."""
+        return self.state is ConnectionState.OPEN
+
+    async def accept(self, subprotocol: str | None = None) -> None:
+        """Complete the handshake; from now on frames may be sent."""
+        message: Message = {"type": "websocket.accept"}
+        if subprotocol is not None:
+            message["subprotocol"] = subprotocol
+        await self._send(message)
+        if self.state is ConnectionState.CONNECTING:
+            self.state = ConnectionState.OPEN
+
+    async def refuse_http(self, status: int, body: bytes) -> None:
+        """Refuse the handshake with an HTTP response, or a close where that is unsupported."""
+        await self._send(
+            {
+                "type": "websocket.http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+            }
+        )
+        await self._send({"type": "websocket.http.response.body", "body": body})
+        self.state = ConnectionState.CLOSED
+
+    async def send(self, frame: Frame) -> None:
+        """Send one frame; nothing happens unless the connection is open."""
+        if self.state is not ConnectionState.OPEN:
+            return
+        self.send_since = time.monotonic()
+        try:
+            gate = self.gate
+            if gate is not None and not gate.is_set():
+                await gate.wait()
+                if not self.open:  # closed while it waited
+                    return
+            if type(frame) is str:
+                await self._send({"type": "websocket.send", "text": frame})
+            else:
+                await self._send({"type": "websocket.send", "bytes": frame})
+        except OSError:  # the client left (ASGI servers raise an OSError, e.g. uvicorn's
+            # ClientDisconnected): expected, not an error of the application
+            self.mark_closed()
+            logger.debug("%s: a frame to a disconnected client was dropped", _name(self))
+        finally:
+            self.send_since = 0.0
+
+    async def close(self, code: int = CloseCode.NORMAL, reason: str = "") -> None:
+        """Close the connection (once); nothing is sent after this."""
+        if self.state is ConnectionState.CLOSED:
+            return
+        self.state = ConnectionState.CLOSED
+        self.disarm_expiry()
+        code = for_server(int(code), self._send)
+        self.send_since = time.monotonic()
+        try:
+            with contextlib.suppress(Exception):  # the peer may be gone already
+                await self._send(
+                    {"type": "websocket.close", "code": code, "reason": clip_reason(reason)}
+                )
+        finally:
+            self.send_since = 0.0
+
+    def mark_closed(self) -> None:
+        """Record that the socket is gone (the client disconnected)."""
+        self.state = ConnectionState.CLOSED
+        self.disarm_expiry()
+
+    def abort(self, code: int) -> bool:
+        """End the connection now: mark it closed and cancel its serving task.
+
+        The serving loop takes the cancellation back (`taken_abort()`), cleans up and
+        returns, and the server closes the transport.
+
+        Returns:
+            False when there is nothing to abort (already aborted, or no serving task).
+        """
+        if self.aborted is not None or self.task is None:
+            return False
+        self.state = ConnectionState.CLOSED
+        self.aborted = code
+        self.disarm_expiry()
+        self.task.cancel()
+        return True
+
+    def arm_expiry(
+        self, expires_at: float | None, on_expire: Callable[[], Awaitable[None]]
+    ) -> None:
+        """(Re)schedule `on_expire()` at Unix time `expires_at` (None: no expiry)."""
+        self.disarm_expiry()
+        if expires_at is None or self.state is ConnectionState.CLOSED:
+            return
+        delay = max(0.0, float(expires_at) - time.time())
+        loop = asyncio.get_running_loop()
+        self._expiry = loop.call_later(min(delay, 86400.0 * 365), self._expire, on_expire)
+
+    def disarm_expiry(self) -> None:
+        """Cancel the expiry timer, if one is set."""
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
+
+    def _expire(self, on_expire: Callable[[], Awaitable[None]]) -> None:
+        self._expiry = None
+        self._expiry_close = asyncio.ensure_future(on_expire())
+
+
+def _name(connection: Connection) -> str:
+    return type(connection.consumer).__qualname__
