@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 
 @hookimpl
 def chanx_register_doc_emitters(registry: ComponentRegistry[DocEmitterFactory]) -> None:
-    """Register `python-client` (`chanx_docs_python_client.PythonClientEmitter`)."""
-    from chanx_docs_python_client.emitter import PythonClientEmitter
-
-    registry.add("python-client", PythonClientEmitter)
+    """Register `python-client`, by import path: the generator (and chanx's docs code) is
+    imported when it is first asked for, never by a process that only serves connections."""
+    registry.add("python-client", "chanx_docs_python_client.emitter:PythonClientEmitter")

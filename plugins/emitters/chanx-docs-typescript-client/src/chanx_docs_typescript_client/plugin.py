@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 @hookimpl
 def chanx_register_doc_emitters(registry: ComponentRegistry[DocEmitterFactory]) -> None:
-    """Register `typescript-client` (`chanx_docs_typescript_client.TypeScriptClientEmitter`)."""
-    from chanx_docs_typescript_client.emitter import TypeScriptClientEmitter
-
-    registry.add("typescript-client", TypeScriptClientEmitter)
+    """Register `typescript-client`, by import path: the generator (and chanx's docs code)
+    is imported when it is first asked for, never by a process that only serves connections."""
+    registry.add(
+        "typescript-client", "chanx_docs_typescript_client.emitter:TypeScriptClientEmitter"
+    )
