@@ -53,6 +53,9 @@ class Subcommand:
 SUBCOMMANDS: dict[str, Subcommand] = {
     "plugins": Subcommand("chanx.kernel.cli", "list installed plugins and what they provide"),
     "asyncapi": Subcommand("chanx.asyncapi.cli", "write the AsyncAPI document of your consumers"),
+    "client": Subcommand(
+        "chanx.asyncapi.client_cli", "generate a typed client (Python, TypeScript, ...)"
+    ),
     "demo": Subcommand("chanx.demo.cli", "run the demo chat app", extra="demo"),
 }
 

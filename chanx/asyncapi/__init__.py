@@ -1,4 +1,4 @@
-"""AsyncAPI 3.0 documentation of chanx consumers: a neutral model, emitters, routes and CLI.
+"""AsyncAPI 3 documentation of chanx consumers: a neutral model, emitters, routes and CLI.
 
 ```python
 from chanx.asyncapi import build_api_model, render

@@ -1,9 +1,9 @@
-"""AsyncAPI 3.0: the document as a dict, and the JSON and YAML emitters.
+"""AsyncAPI 3: the document as a dict, and the JSON and YAML emitters.
 
 Schemas are adapted from pydantic's JSON Schema to the AsyncAPI Schema Object:
 `discriminator` becomes the plain property-name string AsyncAPI expects (pydantic writes
 OpenAPI's `{"propertyName", "mapping"}` object), and 2020-12 `prefixItems` become draft-07
-tuple `items`. Operations reference the messages of their channel, as version 3.0 requires.
+tuple `items`. Operations reference the messages of their channel, as version 3 requires.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from chanx.kernel.install import install_hint
 
 __all__ = ["ASYNCAPI_VERSION", "AsyncApiJsonEmitter", "AsyncApiYamlEmitter", "to_asyncapi3"]
 
-ASYNCAPI_VERSION = "3.0.0"
+ASYNCAPI_VERSION = "3.1.0"
 CONTENT_TYPE = "application/json"
 
 
 def to_asyncapi3(model: ApiModel) -> dict[str, Any]:
-    """The AsyncAPI 3.0 document of `model`, as plain JSON-compatible data.
+    """The AsyncAPI 3 document of `model`, as plain JSON-compatible data.
 
     Args:
         model: The neutral API model.
@@ -75,6 +75,16 @@ def _channel(channel: ChannelDoc) -> dict[str, Any]:
         entry["parameters"] = {p.name: {"description": p.description} for p in channel.parameters}
     if channel.tags:
         entry["tags"] = [{"name": tag} for tag in channel.tags]
+    if channel.wire != "json":
+        entry["x-chanx-wire"] = channel.wire
+    if channel.discriminator != "action":
+        entry["x-chanx-discriminator"] = channel.discriminator
+    if channel.binary:
+        entry["x-chanx-binary"] = True
+    if channel.completion:
+        entry["x-chanx-completion"] = True
+    if channel.topic_of is not None:
+        entry["x-chanx-topic-of"] = channel.topic_of
     return entry
 
 
@@ -93,7 +103,8 @@ def _operation(channel: ChannelDoc, op: OperationDoc) -> dict[str, Any]:
             "channel": {"$ref": ref},
             "messages": [{"$ref": f"{ref}/messages/{key}"} for key in op.replies],
         }
-    entry["x-chanx-handler"] = op.method
+    if op.method:
+        entry["x-chanx-handler"] = op.method
     if op.passthrough:
         entry["x-chanx-passthrough"] = True
     return entry
@@ -127,19 +138,19 @@ def asyncapi_schema(schema: Any) -> Any:
 
 
 class AsyncApiJsonEmitter:
-    """The `asyncapi-json` emitter: AsyncAPI 3.0 as indented, key-ordered JSON."""
+    """The `asyncapi-json` emitter: AsyncAPI 3 as indented, key-ordered JSON."""
 
     name = "asyncapi-json"
     media_type = "application/json"
     suffix = ".json"
 
     def emit(self, model: ApiModel) -> str:
-        """Render `model` as an AsyncAPI 3.0 JSON document (ends with a newline)."""
+        """Render `model` as an AsyncAPI 3 JSON document (ends with a newline)."""
         return json.dumps(to_asyncapi3(model), indent=2, ensure_ascii=False) + "\n"
 
 
 class AsyncApiYamlEmitter:
-    """The `asyncapi-yaml` emitter: AsyncAPI 3.0 as YAML (needs PyYAML: `chanx[yaml]`)."""
+    """The `asyncapi-yaml` emitter: AsyncAPI 3 as YAML (needs PyYAML: `chanx[yaml]`)."""
 
     name = "asyncapi-yaml"
     media_type = "application/yaml"
@@ -155,7 +166,7 @@ class AsyncApiYamlEmitter:
         self._yaml = yaml
 
     def emit(self, model: ApiModel) -> str:
-        """Render `model` as an AsyncAPI 3.0 YAML document."""
+        """Render `model` as an AsyncAPI 3 YAML document."""
         text: str = self._yaml.safe_dump(
             to_asyncapi3(model), sort_keys=False, allow_unicode=True, width=100
         )

@@ -32,8 +32,34 @@ from chanx.asyncapi.schemas import Mode, example_of, key_rename, model_schemas
 from chanx.asyncapi.topics import ENVELOPE_SCHEMA, ENVELOPE_SCHEMA_KEY, topic_channels, topic_pairs
 from chanx.core.decorators import HANDLER_ATTR
 from chanx.messages.base import discriminator_values
+from chanx.messages.outgoing import (
+    CompleteMessage,
+    ErrorMessage,
+    EventCompleteMessage,
+    GroupCompleteMessage,
+)
 
-__all__ = ["build_api_model"]
+__all__ = ["DEFAULT_SERVERS", "ERROR_CODES", "build_api_model"]
+
+DEFAULT_SERVERS: Mapping[str, str] = {"local": "ws://localhost:8000"}
+"""The servers listed when `build_api_model` is given none."""
+
+ERROR_CODES: Mapping[str, str] = {
+    "invalid_json": "the frame is not valid JSON",
+    "invalid_frame": "the frame is not an object, or a binary frame reached a JSON consumer",
+    "unsupported_frame": "a text frame reached a binary (e.g. MessagePack) consumer",
+    "missing_action": "the frame has no discriminator field",
+    "unknown_action": "no handler serves the frame's discriminator value",
+    "invalid_message": "the frame failed validation; `errors` says where",
+    "internal_error": "the handler raised; details are in the server log only",
+}
+"""The `code`s of the `error` frame chanx itself sends; applications may add their own."""
+
+_COMPLETION: tuple[tuple[str, type[BaseModel]], ...] = (
+    ("complete", CompleteMessage),
+    ("event_complete", EventCompleteMessage),
+    ("group_complete", GroupCompleteMessage),
+)
 
 _UNSAFE_KEY = re.compile(r"[^A-Za-z0-9_.\-]")
 Pair = tuple[type[BaseModel], Mode]
@@ -54,7 +80,8 @@ def build_api_model(
         title: Title of the API.
         version: Version of the API.
         description: Description of the API.
-        servers: Named server URLs, e.g. `{"local": "ws://localhost:8000"}`.
+        servers: Named server URLs, e.g. `{"local": "ws://localhost:8000"}`; None lists
+            `DEFAULT_SERVERS`, an empty mapping lists none.
 
     Returns:
         The neutral model every doc emitter reads.
@@ -67,10 +94,10 @@ def build_api_model(
     message_keys: dict[tuple[str, type[BaseModel], Mode], str] = {}
     for wire_id in sorted(variants, key=lambda w: (w != "json", w)):
         plans = [_plan(entry) for entry in variants[wire_id]]
-        pairs = sorted(
-            {p for plan in plans for p in (*_pairs(plan), *topic_pairs(plan))},
-            key=_pair_sort_key,
-        )
+        found = {
+            p for entry in variants[wire_id] for p in (*_pairs(entry), *topic_pairs(_plan(entry)))
+        }
+        pairs = sorted(found, key=_pair_sort_key)
         keys, defs = model_schemas(pairs, key_rename(plans[0].codec.formatters))
         keys, defs = _merge(schemas, keys, defs, wire_id)
         message_keys.update({(wire_id, model, mode): key for (model, mode), key in keys.items()})
@@ -89,6 +116,8 @@ def build_api_model(
             )
             channels += topic_channels(channel, _plan(entry), message, taken)
             schemas.setdefault(ENVELOPE_SCHEMA_KEY, ENVELOPE_SCHEMA)
+    _require_discriminators(schemas, messages, channels)
+    _document_error_codes(schemas, messages)
     return ApiModel(
         title=title,
         version=version,
@@ -96,7 +125,7 @@ def build_api_model(
         channels=tuple(sorted(channels, key=lambda c: c.key)),
         messages=dict(sorted(messages.items())),
         schemas=dict(sorted(schemas.items())),
-        servers=dict(sorted((servers or {}).items())),
+        servers=dict(sorted((DEFAULT_SERVERS if servers is None else servers).items())),
     )
 
 
@@ -135,14 +164,23 @@ def _routes(plan: Any) -> list[Any]:
     return [unique[key] for key in sorted(unique)]
 
 
-def _pairs(plan: Any) -> list[Pair]:
+def _pairs(entry: RoutedConsumer) -> list[Pair]:
+    plan = _plan(entry)
     pairs: list[Pair] = []
     for route in _routes(plan):
         if route.kind == "ws":
             pairs += [(t, "validation") for t in route.input_types]
         pairs += [(t, "serialization") for t in _members(route.output_type)]
     pairs += [(t, "serialization") for t in getattr(plan, "emits", ())]
-    return pairs
+    return pairs + [(t, "serialization") for _, t in _server_frames(entry)]
+
+
+def _server_frames(entry: RoutedConsumer) -> list[tuple[str, type[BaseModel]]]:
+    """Frames the runtime itself sends: `error` always, completion signals when enabled."""
+    frames: list[tuple[str, type[BaseModel]]] = [("error", ErrorMessage)]
+    if getattr(entry.consumer_class, "send_completion", False):
+        frames += _COMPLETION
+    return frames
 
 
 def _merge(
@@ -241,6 +279,19 @@ def _channel(
                 messages=emitted,
             )
         )
+    for frame_name, frame_type in _server_frames(entry):
+        operations.append(
+            OperationDoc(
+                key=_unique(f"{key}.{frame_name}", op_keys, f"{key}.send.{frame_name}"),
+                action="send",
+                name=frame_name,
+                method="",
+                summary=_first_line(frame_type.__doc__),
+                description=None,
+                tags=(),
+                messages=(message(frame_type, "serialization"),),
+            )
+        )
     operations.sort(key=lambda op: (op.action != "receive", op.name, op.key))
     carried = sorted({k for op in operations for k in (*op.messages, *op.replies)})
     description = (info.description if info is not None else None) or plan.doc or None
@@ -257,6 +308,10 @@ def _channel(
         consumer=f"{cls.__module__}.{cls.__qualname__}",
         operations=tuple(operations),
         messages=tuple(carried),
+        discriminator=str(getattr(plan, "discriminator_field", None) or "action"),
+        wire=plan.codec.wire_id,
+        binary=bool(plan.codec.binary),
+        completion=bool(getattr(cls, "send_completion", False)),
     )
 
 
@@ -276,6 +331,46 @@ def _message_key(
         return message_key
 
     return message
+
+
+def _first_line(doc: str | None) -> str | None:
+    return inspect.cleandoc(doc).splitlines()[0] if doc else None
+
+
+def _require_discriminators(
+    schemas: dict[str, dict[str, Any]],
+    messages: Mapping[str, MessageDoc],
+    channels: list[ChannelDoc],
+) -> None:
+    """List each message's discriminator field in `required`: the server rejects a frame
+    without it, even though the model gives it a default."""
+    field_of = {key: c.discriminator for c in channels for key in c.messages}
+    for key, message in messages.items():
+        schema = schemas.get(message.schema)
+        field = field_of.get(key, "action")
+        if message.name is None or schema is None or field not in schema.get("properties", {}):
+            continue
+        required = list(schema.get("required", []))
+        if field not in required:
+            schema["required"] = [field, *required]
+
+
+def _document_error_codes(
+    schemas: dict[str, dict[str, Any]], messages: Mapping[str, MessageDoc]
+) -> None:
+    """Describe the codes of the `error` frame's payload on its `code` property."""
+    listing = "; ".join(f"`{code}`: {meaning}" for code, meaning in ERROR_CODES.items())
+    for message in messages.values():
+        if message.title != ErrorMessage.__name__:
+            continue
+        payload = schemas.get(message.schema, {}).get("properties", {}).get("payload", {})
+        target = str(payload.get("$ref", "")).removeprefix(SCHEMA_REF_PREFIX)
+        code = schemas.get(target, {}).get("properties", {}).get("code")
+        if isinstance(code, dict):
+            code["description"] = (
+                f"What went wrong. chanx sends {listing}. Applications may send their own codes."
+            )
+            code["examples"] = list(ERROR_CODES)
 
 
 def _operation_name(

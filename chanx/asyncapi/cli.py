@@ -1,7 +1,7 @@
 """`chanx asyncapi MODULE:APP`: write the documentation of an application's consumers.
 
 ```
-chanx asyncapi myproject.asgi:app                      # AsyncAPI 3.0 JSON on stdout
+chanx asyncapi myproject.asgi:app                      # AsyncAPI 3 JSON on stdout
 chanx asyncapi myproject.asgi:app --format yaml -o asyncapi.yaml
 chanx asyncapi myproject.asgi:app --format html -o docs/api.html
 chanx asyncapi myproject.asgi:app -o asyncapi.json --check   # CI: exit 1 if out of date
@@ -67,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, app_required: bool = True)
         action="append",
         default=[],
         metavar="NAME=URL",
-        help="a server to list, e.g. local=ws://localhost:8000 (repeatable)",
+        help="a server to list (repeatable); default: local=ws://localhost:8000",
     )
 
 
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         title=args.title or mounted.get("title") or "chanx API",
         version=args.api_version or mounted.get("version") or "1.0.0",
         description=args.description or mounted.get("description"),
-        servers=servers or mounted.get("servers") or {},
+        servers=servers or mounted.get("servers") or None,
     )
     if not model.channels:
         print(f"chanx asyncapi: warning: {args.app} routes no chanx consumer.", file=sys.stderr)

@@ -84,7 +84,9 @@ class HtmlEmitter:
                 for c in model.channels
             ),
             '</ul>\n<p><a href="#console">Live console</a> · <a href="#messages">Messages</a>'
-            ' · <a href="#schemas">Schemas</a></p>\n</nav>\n<main>\n',
+            ' · <a href="#schemas">Schemas</a></p>\n',
+            _downloads(),
+            "</nav>\n<main>\n",
             _asset("console.html"),
             *(_channel(c, model) for c in model.channels),
             '<section id="messages">\n<h2>Messages</h2>\n',
@@ -102,6 +104,21 @@ class HtmlEmitter:
             f"<script>{_asset('page.js')}</script>\n</body>\n</html>\n",
         ]
         return "".join(parts)
+
+
+def _downloads() -> str:
+    """Links to the generated clients the docs routes serve (one per installed generator)."""
+    from chanx.asyncapi.clients import client_emitters, download_path
+
+    labels = {"python": "Python", "typescript": "TypeScript"}
+    links = [
+        f'<a href="{escape(download_path(name))}" download>'
+        f"{escape(labels.get(language, language.capitalize()))}</a>"
+        for name, language in client_emitters().items()
+    ]
+    if not links:
+        return ""
+    return f'<p class="clients">Generated clients: {" · ".join(links)}</p>\n'
 
 
 def _text(text: str | None, css_class: str) -> str:

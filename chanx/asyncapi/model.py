@@ -1,7 +1,7 @@
 """The neutral API model: what the documentation says, independent of any AsyncAPI version.
 
 `chanx.asyncapi.build.build_api_model` fills it from the compiled plans of the routed
-consumers; every doc emitter (AsyncAPI 3.0 JSON/YAML, the HTML page, third-party formats)
+consumers; every doc emitter (AsyncAPI 3 JSON/YAML, the HTML page, third-party formats)
 reads it. Schemas are JSON Schema dicts as pydantic produces them (OpenAPI-style
 `discriminator` objects included); references between them point to
 `#/components/schemas/<key>`, and each emitter adapts them to its format.
@@ -111,7 +111,15 @@ class ChannelDoc:
         tags: `@channel(tags=...)`.
         consumer: Dotted path of the consumer class.
         operations: The consumer's operations, `receive` first, each sorted by name.
+            The `error` frame the server sends on bad input is always a `send` operation.
         messages: Keys of every message the channel carries, sorted.
+        discriminator: The field naming each message's type on the wire (`"action"`).
+        wire: The consumer's wire id: `"json"`, or its formatters joined by `+`
+            (`"camelize"`, `"camelize+msgpack"`).
+        binary: Whether frames are binary (a formatter such as `msgpack` owns the wire).
+        completion: Whether the server sends completion frames (`send_completion = True`).
+        topic_of: For a topic's channel, the key of the consumer channel whose socket carries
+            it (subscribed to with the topic envelope); None for a consumer's own channel.
     """
 
     key: str
@@ -123,6 +131,11 @@ class ChannelDoc:
     consumer: str
     operations: tuple[OperationDoc, ...]
     messages: tuple[str, ...]
+    discriminator: str = "action"
+    wire: str = "json"
+    binary: bool = False
+    completion: bool = False
+    topic_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

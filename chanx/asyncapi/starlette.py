@@ -4,6 +4,7 @@
 from chanx.asyncapi.starlette import mount_asyncapi
 
 mount_asyncapi(app, title="Chat API")          # /asyncapi, /asyncapi.json, /asyncapi.yaml
+                                               # /asyncapi.python-client.zip, ... (clients)
 ```
 
 The documents describe the consumers `app` routes, built on the first request and then
@@ -58,7 +59,8 @@ def asyncapi_routes(
         description: Description of the API.
         servers: Named server URLs listed in the documents.
         enabled: True or False to switch the endpoints on or off; None follows `app.debug`.
-        formats: URL suffix -> doc emitter name; defaults to `FORMATS`.
+        formats: URL suffix -> doc emitter name; defaults to `FORMATS` plus, for each
+            installed client generator, `.<name>.zip` (the page links to them).
 
     Returns:
         One `Route` per format, to add to the application's routes.
@@ -100,7 +102,12 @@ def asyncapi_routes(
 
         return serve
 
-    table = FORMATS if formats is None else formats
+    if formats is None:
+        from chanx.asyncapi.clients import client_emitters
+
+        table = {**FORMATS, **{f".{name}.zip": name for name in client_emitters()}}
+    else:
+        table = dict(formats)
     routes: list[BaseRoute] = [
         Route(path + suffix, endpoint(name), methods=["GET"], name=f"asyncapi{suffix or '.html'}")
         for suffix, name in table.items()

@@ -135,6 +135,11 @@ def topic_channels(
                 consumer=f"{topic.__module__}.{topic.__qualname__}",
                 operations=tuple(operations),
                 messages=tuple(carried),
+                discriminator=consumer_channel.discriminator,
+                wire=consumer_channel.wire,
+                binary=consumer_channel.binary,
+                completion=consumer_channel.completion,
+                topic_of=consumer_channel.key,
             )
         )
     return channels

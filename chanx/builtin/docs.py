@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 @hookimpl
 def chanx_register_doc_emitters(registry: ComponentRegistry[DocEmitterFactory]) -> None:
-    """Register the AsyncAPI 3.0 JSON and YAML emitters and the offline HTML page.
+    """Register the AsyncAPI 3 JSON and YAML emitters and the offline HTML page.
 
     By import path: the docs code is imported when an emitter is first asked for, never by
     a process that only serves connections.

@@ -36,7 +36,14 @@ from chanx.asyncapi import ApiModel, DocumentCache
 from chanx.asyncapi.build import build_api_model
 from chanx.core.logsetup import ensure_visible
 
-__all__ = ["SETTING", "asyncapi_options", "asyncapi_view", "is_enabled", "load_application"]
+__all__ = [
+    "SETTING",
+    "asyncapi_options",
+    "asyncapi_view",
+    "client_view",
+    "is_enabled",
+    "load_application",
+]
 
 logger = logging.getLogger("chanx.asyncapi")
 
@@ -141,6 +148,19 @@ def asyncapi_view(request: HttpRequest, emitter: str = "html") -> HttpResponse:
         return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
     data, headers, media_type = _documents.get(emitter)
     return HttpResponse(data, content_type=media_type, headers=headers)
+
+
+def client_view(request: HttpRequest, emitter: str) -> HttpResponse:
+    """Serve a generated client's archive (`emitter` must be an installed client generator).
+
+    Raises:
+        Http404: the docs are disabled, or no client generator is named `emitter`.
+    """
+    from chanx.asyncapi.clients import client_emitters
+
+    if emitter not in client_emitters():
+        raise Http404(f"No client generator named {emitter!r}.")
+    return asyncapi_view(request, emitter)
 
 
 _explained: set[str] = set()

@@ -56,6 +56,12 @@ FIRST_PARTY: tuple[FirstPartyComponent, ...] = (
     FirstPartyComponent("formatter", "camelize", "chanx-format-camelize", "camelize"),
     FirstPartyComponent("formatter", "msgpack", "chanx-format-msgpack", "msgpack"),
     FirstPartyComponent("observer", "otel", "chanx-otel", "otel"),
+    FirstPartyComponent(
+        "doc emitter", "python-client", "chanx-docs-python-client", "python-client"
+    ),
+    FirstPartyComponent(
+        "doc emitter", "typescript-client", "chanx-docs-typescript-client", "typescript-client"
+    ),
 )
 
 

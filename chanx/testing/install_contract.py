@@ -33,6 +33,12 @@ _USES = {
     "authenticator": "    authenticator_class = {name!r}\n",
     "observer": "    observers = ({name!r},)\n",
 }
+_CONSUMER = (
+    "from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer\n\n"
+    "class ChatConsumer(AsyncJsonWebsocketConsumer):\n"
+)
+# A doc emitter is not selected by a consumer class: it is asked for by name, as the CLI does.
+_EMITTER = "from chanx.asyncapi import get_emitter\n\nget_emitter({name!r})\n"
 
 
 class InstalledPluginContract:
@@ -40,7 +46,8 @@ class InstalledPluginContract:
 
     Attributes:
         kind: `"formatter"`, `"authenticator"` or `"observer"` (the component selected on a
-            consumer class).
+            consumer class), or `"doc emitter"` (asked for by name with
+            `chanx.asyncapi.get_emitter`).
         name: The component's registered name.
         entry_point: The entry-point name in group `chanx`.
         distribution: The distribution's name.
@@ -52,12 +59,10 @@ class InstalledPluginContract:
     distribution: ClassVar[str]
 
     def consumer_source(self) -> str:
-        """Python source defining a consumer that selects the component by name."""
-        return (
-            "from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer\n\n"
-            "class ChatConsumer(AsyncJsonWebsocketConsumer):\n"
-            + _USES[self.kind].format(name=self.name)
-        )
+        """Python source that needs the component by name (a consumer class selecting it)."""
+        if self.kind == "doc emitter":
+            return _EMITTER.format(name=self.name)
+        return _CONSUMER + _USES[self.kind].format(name=self.name)
 
     def hide_entry_point(self) -> str:
         """Python source that makes `importlib.metadata` forget this plugin's entry point."""

@@ -31,6 +31,8 @@ class LiveServer:
         host: Loopback address to bind (`127.0.0.1` or `::1`).
         ws: uvicorn's WebSocket implementation.
         startup_timeout: Seconds to wait for the server to accept connections.
+        port: Port to bind; 0 (the default) picks a free one. Pass a previous server's
+            `port` to restart "the same server" (e.g. to test client reconnects).
         **config: Further `uvicorn.Config` options.
     """
 
@@ -41,6 +43,7 @@ class LiveServer:
         host: str = "127.0.0.1",
         ws: str = "websockets-sansio",
         startup_timeout: float = 10.0,
+        port: int = 0,
         **config: Any,
     ) -> None:
         if host not in ("127.0.0.1", "::1", "localhost"):
@@ -50,7 +53,7 @@ class LiveServer:
         self.ws = ws
         self.startup_timeout = startup_timeout
         self.config = config
-        self.port = 0
+        self.port = port
         self._server: Any = None
         self._task: asyncio.Task[None] | None = None
         self._socket: socket.socket | None = None
@@ -77,7 +80,7 @@ class LiveServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, 0))
+        sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
         self._socket = sock
         options: dict[str, Any] = {"log_level": "warning", "access_log": False, "lifespan": "auto"}

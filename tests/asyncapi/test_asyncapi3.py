@@ -1,4 +1,4 @@
-"""AsyncAPI 3.0 documents: shape, determinism, and validity against the official parser."""
+"""AsyncAPI 3 documents: shape, determinism, and validity against the official parser."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def resolve(doc: dict[str, Any], ref: str) -> Any:
 
 def test_the_guide_rows_as_asyncapi(starlette_app: Starlette) -> None:
     doc = document(starlette_app, title="Chat", version="2.1.0", description="Rooms.")
-    assert doc["asyncapi"] == "3.0.0"
+    assert doc["asyncapi"] == "3.1.0"
     assert doc["info"] == {"title": "Chat", "version": "2.1.0", "description": "Rooms."}
     ops = doc["operations"]
     assert ops["chat.ping"]["action"] == "receive"
@@ -128,6 +128,39 @@ def test_servers_are_listed(starlette_app: Starlette) -> None:
     }
 
 
+def test_without_servers_given_the_local_default_is_listed_and_empty_lists_none(
+    starlette_app: Starlette,
+) -> None:
+    assert document(starlette_app)["servers"] == {
+        "local": {"host": "localhost:8000", "protocol": "ws"}
+    }
+    assert "servers" not in document(starlette_app, servers={})
+
+
+def test_every_message_schema_requires_its_discriminator(starlette_app: Starlette) -> None:
+    doc = document(demo_app)
+    schemas = doc["components"]["schemas"]
+    for message in doc["components"]["messages"].values():
+        schema = resolve(doc, message["payload"]["$ref"])
+        assert "action" in schema["required"], message["title"]
+    assert schemas["ChatMessage"]["required"][0] == "action"
+
+
+def test_the_error_frame_and_its_codes_are_documented_on_every_channel() -> None:
+    doc = document(demo_app)
+    [error_op] = [op for op in doc["operations"].values() if op["title"] == "error"]
+    assert error_op["action"] == "send"
+    assert "x-chanx-handler" not in error_op
+    [ref] = [m["$ref"] for m in error_op["messages"]]
+    message = resolve(doc, resolve(doc, ref)["$ref"])
+    error = resolve(doc, message["payload"]["$ref"])
+    code = resolve(doc, error["properties"]["payload"]["$ref"])["properties"]["code"]
+    assert {"invalid_json", "missing_action", "unknown_action", "invalid_message"} <= set(
+        code["examples"]
+    )
+    assert "`internal_error`" in code["description"]
+
+
 def test_every_document_passes_the_official_parser(
     starlette_app: Starlette, fastapi_app: FastAPI, tmp_path: Path, asyncapi_parser: Any
 ) -> None:
@@ -155,7 +188,7 @@ def test_the_parser_rejects_an_openapi_style_discriminator(
 ) -> None:
     # The validation would catch the mistake FIELD-NOTES warns about.
     doc = {
-        "asyncapi": "3.0.0",
+        "asyncapi": "3.1.0",
         "info": {"title": "t", "version": "1"},
         "components": {
             "schemas": {"S": {"type": "object", "discriminator": {"propertyName": "k"}}}

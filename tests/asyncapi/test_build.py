@@ -93,6 +93,7 @@ def test_receive_operations_come_first_then_send(starlette_app: Starlette) -> No
         ("receive", "chat"),
         ("receive", "log"),
         ("receive", "ping"),
+        ("send", "error"),
         ("send", "job_result"),
         ("send", "system_notification"),
         ("send", "user_joined"),

@@ -51,7 +51,13 @@ async def test_examples_of_a_camelized_consumer_round_trip_as_documented(
 
     app = Starlette(routes=[WebSocketRoute("/ws", CamelChat.as_asgi())])
     model = build_api_model(app)
-    [publish] = model.channels[0].operations
+    publish, *server_frames = model.channels[0].operations
+    assert [op.name for op in server_frames] == [
+        "complete",
+        "error",
+        "event_complete",
+        "group_complete",
+    ]
     request = model.messages[publish.messages[0]].example
     documented_reply = model.messages[publish.replies[0]].example
     assert request == {

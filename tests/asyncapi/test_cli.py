@@ -64,7 +64,7 @@ def test_an_app_in_the_current_directory_is_found(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", list(sys.path))
     assert main(["asyncapi", "mysite_asgi_for_cli_test:application", "-f", "yaml"]) == 0
-    assert b"asyncapi: 3.0.0" in capsysbinary.readouterr().out
+    assert b"asyncapi: 3.1.0" in capsysbinary.readouterr().out
 
 
 def test_a_third_party_emitter_installed_from_an_entry_point_is_usable(tmp_path: Path) -> None:
@@ -136,7 +136,7 @@ def test_output_is_byte_identical_across_processes(tmp_path: Path) -> None:
         )
         outputs.append(result.stdout)
     assert outputs[0] == outputs[1]
-    assert outputs[0].startswith(b"asyncapi: 3.0.0\n")
+    assert outputs[0].startswith(b"asyncapi: 3.1.0\n")
 
 
 def test_yaml_without_pyyaml_names_the_extra(

@@ -66,5 +66,5 @@ async def test_asyncapi_routes_can_serve_chosen_formats_only(starlette_app: Star
     routes = asyncapi_routes(starlette_app, enabled=True, formats={".json": "asyncapi-json"})
     app = Starlette(routes=routes)
     async with client_of(app) as client:
-        assert json.loads((await client.get("/asyncapi.json")).text)["asyncapi"] == "3.0.0"
+        assert json.loads((await client.get("/asyncapi.json")).text)["asyncapi"] == "3.1.0"
         assert (await client.get("/asyncapi")).status_code == 404

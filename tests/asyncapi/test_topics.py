@@ -89,7 +89,7 @@ def test_each_topic_is_a_channel_on_the_consumers_address() -> None:
     subscribe = operations[("receive", "subscribe")]
     assert [model.messages[k].name for k in subscribe.replies] == ["subscribed", "error"]
     assert "tick" not in {model.messages[k].name for k in topic.messages}  # an input only
-    assert [op.name for op in rooms.operations] == ["ping"]
+    assert [op.name for op in rooms.operations] == ["ping", "error"]  # error: every channel
 
 
 def test_the_envelope_is_a_schema() -> None:

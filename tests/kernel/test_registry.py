@@ -89,6 +89,11 @@ def test_first_party_table_covers_the_documented_components() -> None:
         ("authenticator", "drf"): ("chanx-auth-drf", "drf"),
         ("authenticator", "token"): ("chanx-auth-token", "token"),
         ("observer", "otel"): ("chanx-otel", "otel"),
+        ("doc emitter", "python-client"): ("chanx-docs-python-client", "python-client"),
+        ("doc emitter", "typescript-client"): (
+            "chanx-docs-typescript-client",
+            "typescript-client",
+        ),
     }
     assert first_party_component("layer", "memory") is None
 

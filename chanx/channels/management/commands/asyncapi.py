@@ -19,7 +19,7 @@ from chanx.channels.asyncapi import application_target, asyncapi_options
 class Command(BaseCommand):  # type: ignore[misc]  # Django ships no type hints
     """Write (or `--check`) the AsyncAPI document of the project's consumers."""
 
-    help = "Write the AsyncAPI 3.0 document (JSON, YAML or HTML) of the project's consumers."
+    help = "Write the AsyncAPI 3 document (JSON, YAML or HTML) of the project's consumers."
 
     def add_arguments(self, parser: CommandParser) -> None:
         """The options of `chanx asyncapi`, with the application optional."""

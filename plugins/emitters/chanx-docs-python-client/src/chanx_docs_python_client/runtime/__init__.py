@@ -1,0 +1,1 @@
+"""The runtime copied into every generated Python client package."""

@@ -1,0 +1,12 @@
+"""The installed distribution, seen for real: `chanx plugins`, and the hint once it is gone."""
+
+from __future__ import annotations
+
+from chanx.testing.install_contract import InstalledPluginContract
+
+
+class TestInstalled(InstalledPluginContract):
+    kind = "doc emitter"
+    name = "typescript-client"
+    entry_point = "docs-typescript-client"
+    distribution = "chanx-docs-typescript-client"
