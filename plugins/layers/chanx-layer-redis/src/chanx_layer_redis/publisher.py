@@ -293,7 +293,7 @@ class Publisher:
                 and isinstance(exc, RedisConnectionError | OSError | ClusterDownError)
                 and not isinstance(exc, TimeoutError)  # a timeout already took its time
             ):
-                await self._reroute(entries, address)
+                await self._reroute(entries, address, broken=True)
                 return
             self._fail(entries, exc)
             return
@@ -310,14 +310,15 @@ class Publisher:
             if done is not None and not done.done():
                 done.set_result(int(reply))
         if again:
-            await self._reroute(again, address)
+            await self._reroute(again, address, broken=False)
 
-    async def _reroute(self, entries: list[Entry], failed: Address) -> None:
-        """Re-read the slot map (asking `failed` last) and send `entries` again, once."""
+    async def _reroute(self, entries: list[Entry], failed: Address, *, broken: bool) -> None:
+        """Re-read the slot map (asking `failed` last) and send `entries` again, once;
+        `broken`: the connection to `failed` failed (drop its client, start afresh)."""
         assert self._slots is not None
         self._stats.retried += 1
-        node = self._nodes.pop(failed, None)
-        if node is not None:  # its pooled connections may all be dead: start afresh
+        node = self._nodes.pop(failed, None) if broken else None
+        if node is not None:  # its pooled connections may all be dead
             with contextlib.suppress(RedisError, OSError, RuntimeError):
                 await node.aclose(close_connection_pool=True)
         with contextlib.suppress(RedisError, OSError):
