@@ -241,6 +241,9 @@ class LocalCluster:
         for n in range(6):
             args = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
             args += ["--cluster-node-timeout", "1000"]
+            # A replica only takes over once it has synced with its master; without the
+            # default 5 s delay of diskless sync that happens right after the cluster forms.
+            args += ["--repl-diskless-sync-delay", "0"]
             self.nodes.append(OwnRedis(workdir / f"node-{n}", args, port=free_bus_port()))
 
     @property
@@ -269,10 +272,32 @@ class LocalCluster:
         while not all(self.state(node.port) == "ok" for node in self.nodes):
             assert time.monotonic() < deadline, "the cluster did not reach cluster_state:ok"
             time.sleep(0.1)
+        # A replica that has not finished its first sync refuses to fail over (its data counts
+        # as too old: cluster-replica-validity-factor), so a master killed before then would
+        # never be replaced. Wait for every replica's link to its master.
+        while not all(self.replica_synced(node.port) for node in self.nodes):
+            assert time.monotonic() < deadline, "the replicas did not sync with their masters"
+            time.sleep(0.1)
 
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
+
+    @staticmethod
+    def replica_synced(port: int) -> bool:
+        """Whether a node is a master, or a replica whose link to its master is up."""
+        try:
+            out = subprocess.run(
+                [REDIS_CLI, "-p", str(port), "info", "replication"],
+                capture_output=True,
+                text=True,
+                timeout=5,
+            ).stdout
+        except subprocess.TimeoutExpired:
+            return False
+        fields = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+        role = fields.get("role", "").strip()
+        return role == "master" or fields.get("master_link_status", "").strip() == "up"
 
     @staticmethod
     def state(port: int) -> str:

@@ -54,6 +54,13 @@ def owner_port(cluster: LocalCluster, channel: str) -> int:
     raise AssertionError(f"no master owns slot {slot}")
 
 
+def replica_of(port: int) -> int | None:
+    """The port of the master a node replicates, or None for a master."""
+    with redis.Redis(REDIS_HOST, port, socket_timeout=2) as client:
+        info = client.info("replication")
+    return int(info["master_port"]) if info.get("role") == "slave" else None
+
+
 def shard_subscribers(port: int, channel: str) -> int:
     with redis.Redis(REDIS_HOST, port, socket_timeout=2) as client:
         reply = client.execute_command("PUBSUB", "SHARDNUMSUB", channel)
@@ -178,15 +185,26 @@ async def test_a_master_failover_loses_only_what_was_sent_before_the_replica_too
             for channel in channels.values():
                 assert (await two.receive(channel))["n"] == -1
 
-        victim_port, victim = next(iter(groups.items()))
+        # The victim is the master of `one`'s own process channel: `one`'s reader loses it too.
+        victim_port = owner_port(cluster, one.process_key.decode())
+        victim = groups[victim_port]
         node = next(node for node in cluster.nodes if node.port == victim_port)
-        killed = time.monotonic()
-        node.stop()
+        replica = next(node for node in cluster.nodes if replica_of(node.port) == victim_port)
         other = next(group for group in groups.values() if group != victim)
-        with confirmed_sends():  # the other shards keep working meanwhile
-            await one.group_send(other, {"type": "m", "n": "during"})
-        async with asyncio.timeout(15):  # generous: a loaded machine, not the failover, is slow
-            assert (await two.receive(channels[other]))["n"] == "during"
+        replica.pause()  # no failover can complete until the other shard has been checked
+        try:
+            killed = time.monotonic()
+            node.stop()
+            async with asyncio.timeout(10):
+                while one.connected:  # noqa: ASYNC110 (its reader notices the closed connection)
+                    await asyncio.sleep(0.01)
+            await one.group_send(victim, {"type": "m", "n": "into-the-void"})  # fails: no master
+            with confirmed_sends():  # the other shards keep working meanwhile
+                await one.group_send(other, {"type": "m", "n": "during"})
+            async with asyncio.timeout(15):  # generous: a loaded machine is slow
+                assert (await two.receive(channels[other]))["n"] == "during"
+        finally:
+            replica.resume()
 
         sent = 0
         async with asyncio.timeout(60):  # one message every 20 ms until one gets through

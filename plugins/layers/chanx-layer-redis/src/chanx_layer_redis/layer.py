@@ -130,6 +130,10 @@ class RedisChannelLayer(BaseChannelLayer):
             close_timeout=close_timeout,
         )
         self._config = config
+        # A cluster's reader is "connected" only while every master it reads from is: one
+        # master down (failing over) says nothing about the shard a message goes to, so the
+        # publisher, which sends each master's share on its own, decides per shard.
+        self._cluster = cluster
         self.connect_timeout = connect_timeout
         self._pid = secrets.token_hex(_PID_LENGTH // 2)
         self.origin = self._pid.encode()
@@ -196,7 +200,7 @@ class RedisChannelLayer(BaseChannelLayer):
         if not bang:
             await link.queues.push(channel, message)
             return
-        if home is not None and not home.connected:
+        if home is not None and not home.connected and not self._cluster:
             self.stats.unavailable += 1
             raise RedisUnavailable(
                 f"{self!r} is disconnected from Redis (reconnecting); nothing was "
@@ -315,7 +319,7 @@ class RedisChannelLayer(BaseChannelLayer):
         if group in home.members:
             await home.local.group_send(group, message)
         await home.wait_ready()
-        if not home.connected:
+        if not home.connected and not self._cluster:
             self.stats.unavailable += 1
             if sends_confirmed():
                 raise RedisUnavailable(

@@ -65,6 +65,7 @@ class Link:
             limit=_OUTBOX_LIMIT,
             timeout=socket_timeout,
             command=command,
+            node_client=layer.clients.node if isinstance(client, RedisCluster) else None,
         )
         self.queues = ListQueues(layer, client, max(0.1, min(1.0, socket_timeout / 2)))
         self._close_timeout = close_timeout

@@ -12,6 +12,13 @@ Nothing queued is thrown away silently: `close` sends the queue before it stops 
 still could not be sent is counted in ``stats.abandoned``. A batch that fails on a connection
 error is retried once: the pool then opens a fresh connection (after a Redis restart the
 pooled ones are dead), so a restart costs no message once the server is back.
+
+On a Redis Cluster the batch is split by the master that owns each channel's slot (by the
+publisher's own `SlotMap`) and each master's part goes out on that master's own connection,
+concurrently: a master that is down (failing over) fails only its part, and the other shards'
+messages are delivered meanwhile. A part that fails on a connection error, or whose messages
+come back ``MOVED`` (a resharding), is routed again after re-reading the slot map and retried
+once.
 """
 
 from __future__ import annotations
@@ -24,13 +31,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import RedisCluster
+from redis.exceptions import AskError, ClusterDownError, MovedError, RedisError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 
 from chanx.layers.exceptions import LayerClosed
+from chanx_layer_redis.slots import Address, SlotMap
 from chanx_layer_redis.stats import RedisLayerStats, RedisUnavailable
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from chanx_layer_redis.connection import Client
 
 __all__ = ["Publisher"]
@@ -39,6 +49,7 @@ logger = logging.getLogger("chanx.layers.redis")
 
 _BATCH = 1000
 Entry = tuple[str | bytes, bytes, "asyncio.Future[int] | None"]
+_REROUTE = (MovedError, AskError, TryAgainError, ClusterDownError)  # ask the slot map again
 
 
 class Publisher:
@@ -51,6 +62,8 @@ class Publisher:
         limit: Most commands queued before senders wait.
         timeout: Most seconds a sender waits for room in the queue.
         command: ``PUBLISH``, or ``SPUBLISH`` for sharded pub/sub on a Redis Cluster.
+        node_client: On a cluster: builds a plain client for one master's ``(host, port)``;
+            then each master's share of a batch is sent on its own connection.
     """
 
     def __init__(
@@ -62,6 +75,7 @@ class Publisher:
         limit: int,
         timeout: float,
         command: str = "PUBLISH",
+        node_client: Callable[[str, int], Redis] | None = None,
     ) -> None:
         self._client = client
         self._stats = stats
@@ -75,6 +89,12 @@ class Publisher:
         self._closing = False
         self._inflight = 0
         self._command = command
+        self._node_client = node_client
+        self._slots: SlotMap | None = None
+        self._nodes: dict[Address, Redis] = {}
+        if node_client is not None and isinstance(client, RedisCluster):
+            seeds = [(n.host, int(n.port)) for n in client.nodes_manager.startup_nodes.values()]
+            self._slots = SlotMap(node_client, seeds)
 
     async def publish(self, key: str | bytes, payload: bytes) -> None:
         """Queue a PUBLISH and return; failures are counted and logged by the writer."""
@@ -130,6 +150,10 @@ class Publisher:
                 async with asyncio.timeout(timeout):
                     await self._drain()
         self._abandon()  # the writer may have counted some itself when it was cancelled
+        nodes, self._nodes = list(self._nodes.values()), {}
+        for node in nodes:
+            with contextlib.suppress(RedisError, OSError, RuntimeError):
+                await node.aclose(close_connection_pool=True)
         return self._stats.abandoned - before
 
     def _abandon(self) -> int:
@@ -198,6 +222,9 @@ class Publisher:
 
     async def _send(self, batch: list[Entry]) -> None:
         """One pipelined round trip for `batch` (retried once on a fresh connection)."""
+        if self._slots is not None:
+            await self._send_sharded(batch, retry=True)
+            return
         try:
             try:
                 results = await self._execute(batch)
@@ -213,17 +240,104 @@ class Publisher:
         except Exception as exc:  # RedisError, OSError; anything else must not stop the writer
             if not isinstance(exc, RedisError | OSError):
                 logger.exception("chanx Redis layer: publishing a batch failed")
-            self._stats.unavailable += len(batch)
-            self._warn("%d message(s) could not be published: %s", len(batch), exc)
-            error = RedisUnavailable(f"PUBLISH to Redis failed: {exc}")
-            for _, _, done in batch:
-                if done is not None and not done.done():
-                    done.set_exception(error)
+            self._fail(batch, exc)
             return
         self._stats.published += len(batch)
         for (_, _, done), receivers in zip(batch, results, strict=True):
             if done is not None and not done.done():
                 done.set_result(int(receivers))
+
+    def _fail(self, entries: list[Entry], exc: BaseException) -> None:
+        """Count `entries` as unpublished and fail their waiting senders."""
+        self._stats.unavailable += len(entries)
+        self._warn("%d message(s) could not be published: %s", len(entries), exc)
+        error = RedisUnavailable(f"PUBLISH to Redis failed: {exc}")
+        for _, _, done in entries:
+            if done is not None and not done.done():
+                done.set_exception(error)
+
+    async def _send_sharded(self, entries: list[Entry], *, retry: bool) -> None:
+        """Send each master's share of `entries` on its own connection, concurrently."""
+        slots = self._slots
+        assert slots is not None
+        parts: dict[Address, list[Entry]] = {}
+        try:
+            if not slots.loaded:
+                await slots.read()
+            for entry in entries:
+                key = entry[0]
+                parts.setdefault(
+                    slots.master_of(key if isinstance(key, bytes) else key.encode()), []
+                ).append(entry)
+        except (RedisError, OSError) as exc:
+            self._fail(entries, exc)
+            return
+        if len(parts) == 1:
+            [(address, part)] = parts.items()
+            await self._send_shard(address, part, retry=retry)
+            return
+        await asyncio.gather(
+            *(self._send_shard(address, part, retry=retry) for address, part in parts.items())
+        )
+
+    async def _send_shard(self, address: Address, entries: list[Entry], *, retry: bool) -> None:
+        """One pipelined round trip to one master; on a connection error, or for messages
+        Redis redirects, re-read the slot map and route them again (once)."""
+        try:
+            replies = await self._execute_on(address, entries)
+        except Exception as exc:  # RedisError, OSError; anything else must not stop the writer
+            if not isinstance(exc, RedisError | OSError):
+                logger.exception("chanx Redis layer: publishing a batch failed")
+            elif (
+                retry
+                and isinstance(exc, RedisConnectionError | OSError | ClusterDownError)
+                and not isinstance(exc, TimeoutError)  # a timeout already took its time
+            ):
+                await self._reroute(entries, address, broken=True)
+                return
+            self._fail(entries, exc)
+            return
+        again: list[Entry] = []
+        for entry, reply in zip(entries, replies, strict=True):
+            if isinstance(reply, Exception):
+                if retry and isinstance(reply, _REROUTE):
+                    again.append(entry)
+                else:
+                    self._fail([entry], reply)
+                continue
+            self._stats.published += 1
+            done = entry[2]
+            if done is not None and not done.done():
+                done.set_result(int(reply))
+        if again:
+            await self._reroute(again, address, broken=False)
+
+    async def _reroute(self, entries: list[Entry], failed: Address, *, broken: bool) -> None:
+        """Re-read the slot map (asking `failed` last) and send `entries` again, once;
+        `broken`: the connection to `failed` failed (drop its client, start afresh)."""
+        assert self._slots is not None
+        self._stats.retried += 1
+        node = self._nodes.pop(failed, None) if broken else None
+        if node is not None:  # its pooled connections may all be dead
+            with contextlib.suppress(RedisError, OSError, RuntimeError):
+                await node.aclose(close_connection_pool=True)
+        with contextlib.suppress(RedisError, OSError):
+            await self._slots.read(avoid=failed)
+        await self._send_sharded(entries, retry=False)
+
+    async def _execute_on(self, address: Address, entries: list[Entry]) -> list[Any]:
+        """Send `entries` to the master at `address` as one pipeline; per-command replies
+        (an error reply is returned as its exception)."""
+        node = self._nodes.get(address)
+        if node is None:
+            assert self._node_client is not None
+            node = self._nodes[address] = self._node_client(*address)
+        pipe = node.pipeline(transaction=False)
+        command = self._command
+        for key, payload, _ in entries:
+            pipe.execute_command(command, key, payload)
+        results: list[Any] = await pipe.execute(raise_on_error=False)
+        return results
 
     async def _execute(self, batch: list[Entry]) -> list[Any]:
         """Send `batch` as one pipeline and return the replies."""

@@ -11,15 +11,14 @@ until every channel is subscribed on its current owner again.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from redis.crc import key_slot
 from redis.exceptions import RedisError
 
+from chanx_layer_redis.slots import SlotMap
 from chanx_layer_redis.stats import RedisLayerStats
 from chanx_layer_redis.subscriber import OnMessage, OnState, Subscriber
 
@@ -71,10 +70,9 @@ class ShardedSubscriber:
         self._confirm_timeout = confirm_timeout
         self._readers: dict[str, Subscriber] = {}
         self._owner: dict[bytes, str] = {}
-        self._known = {(node.host, int(node.port)) for node in cluster.get_nodes()}
-        self._known |= {(n.host, int(n.port)) for n in cluster.nodes_manager.startup_nodes.values()}
-        self._starts: list[int] = []
-        self._masters: list[tuple[int, str, int]] = []  # (last slot, host, port) per range
+        known = {(node.host, int(node.port)) for node in cluster.get_nodes()}
+        known |= {(n.host, int(n.port)) for n in cluster.nodes_manager.startup_nodes.values()}
+        self._slots = SlotMap(node_client, known)
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -91,7 +89,7 @@ class ShardedSubscriber:
         """Subscribe to `key` on its master; returns once confirmed (bounded), or at once
         while the slot map is unknown or the master unreachable."""
         self.wanted.add(key)
-        if self._starts:
+        if self._slots.loaded:
             await self._place(key)
 
     async def remove(self, key: bytes) -> None:
@@ -125,7 +123,7 @@ class ShardedSubscriber:
 
     async def _place(self, key: bytes) -> None:
         """Subscribe `key` on the master that owns its slot now (moving it if needed)."""
-        host, port = self._master_of(key)
+        host, port = self._slots.master_of(key)
         name = f"{host}:{port}"
         previous = self._owner.get(key)
         old = self._readers.get(previous) if previous is not None else None
@@ -189,7 +187,7 @@ class ShardedSubscriber:
             delay = first
             while not self._closing:
                 try:
-                    await self._read_slots()
+                    await self._slots.read()
                     for key in list(self.wanted):
                         await self._place(key)
                     self._update_state()  # readers of old owners may have been dropped
@@ -201,41 +199,3 @@ class ShardedSubscriber:
                     break
                 await asyncio.sleep(delay)
                 delay = min(most, delay * 2)
-
-    def _master_of(self, key: bytes) -> tuple[str, int]:
-        """``(host, port)`` of the master owning `key`'s slot, by the last slot map read."""
-        slot = key_slot(key)
-        index = bisect.bisect_right(self._starts, slot) - 1
-        if index < 0 or slot > self._masters[index][0]:
-            raise RedisError(f"no master owns the slot of {key!r} (the cluster is incomplete)")
-        _, host, port = self._masters[index]
-        return host, port
-
-    async def _read_slots(self) -> None:
-        """Ask the known nodes, one after another, for the slot map (``CLUSTER SLOTS``)."""
-        error: Exception | None = None
-        for host, port in sorted(self._known):
-            client = self._node_client(host, port)
-            try:
-                reply: Any = await client.execute_command("CLUSTER SLOTS")  # type: ignore[no-untyped-call]
-            except (RedisError, OSError) as exc:
-                error = exc
-                continue
-            finally:
-                await client.aclose(close_connection_pool=True)
-            ranges = []
-            for start, end, master, *replicas in reply:
-                for node in (master, *replicas):
-                    self._known.add((_host(node[0], host), int(node[1])))
-                ranges.append((int(start), int(end), _host(master[0], host), int(master[1])))
-            ranges.sort()
-            self._starts = [start for start, *_ in ranges]
-            self._masters = [(end, node_host, node_port) for _, end, node_host, node_port in ranges]
-            return
-        raise RedisError(f"no node of the cluster answered CLUSTER SLOTS: {error}")
-
-
-def _host(announced: bytes | str, asked: str) -> str:
-    """A node's host from CLUSTER SLOTS (empty: the one that was asked)."""
-    text = announced.decode() if isinstance(announced, bytes) else announced
-    return text or asked
