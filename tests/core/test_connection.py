@@ -1,0 +1,142 @@
+"""`Connection`: the one owner of a connection's state, its sends and its close."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import MutableMapping
+from typing import Any
+
+import pytest
+
+from chanx.core.close_codes import MAX_REASON_BYTES
+from chanx.core.connection import Connection, ConnectionState
+
+
+class Transport:
+    """An ASGI `send` that records what it gets; `gate` blocks it, `fail` makes it raise."""
+
+    def __init__(self) -> None:
+        self.sent: list[MutableMapping[str, Any]] = []
+        self.gate: asyncio.Event | None = None
+        self.fail: BaseException | None = None
+
+    async def __call__(self, message: MutableMapping[str, Any]) -> None:
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail is not None:
+            raise self.fail
+        self.sent.append(message)
+
+
+async def test_accept_opens_and_frames_go_out_as_text_or_bytes() -> None:
+    transport = Transport()
+    connection = Connection(transport)
+    await connection.send("early")  # nothing before accept
+    await connection.accept("chanx.token")
+    assert connection.state is ConnectionState.OPEN
+    await connection.send("text")
+    await connection.send(b"\x01")
+    assert transport.sent == [
+        {"type": "websocket.accept", "subprotocol": "chanx.token"},
+        {"type": "websocket.send", "text": "text"},
+        {"type": "websocket.send", "bytes": b"\x01"},
+    ]
+
+
+async def test_close_sends_one_close_with_a_clipped_reason_and_nothing_after() -> None:
+    transport = Transport()
+    connection = Connection(transport)
+    await connection.accept()
+    await connection.close()
+    await connection.close(4000, "again")  # once only
+    await connection.send("late")
+    assert transport.sent[1:] == [{"type": "websocket.close", "code": 1000, "reason": ""}]
+    assert connection.state is ConnectionState.CLOSED
+    assert connection.send_since == 0.0
+
+    other = Transport()
+    connection = Connection(other)
+    await connection.accept()
+    await connection.close(4403, "é" * 100)
+    (close,) = other.sent[1:]
+    assert close["code"] == 4403
+    assert len(close["reason"].encode()) <= MAX_REASON_BYTES
+
+
+async def test_a_send_in_progress_is_stamped_for_the_watchdog() -> None:
+    transport = Transport()
+    connection = Connection(transport)
+    await connection.accept()
+    transport.gate = asyncio.Event()
+    sending = asyncio.ensure_future(connection.send("blocked"))
+    await asyncio.sleep(0)
+    assert connection.send_since > 0.0
+    transport.gate.set()
+    await sending
+    assert connection.send_since == 0.0
+    closing = asyncio.ensure_future(connection.close())
+    transport.gate = asyncio.Event()
+    await asyncio.sleep(0)
+    assert connection.send_since > 0.0  # a close to a client that does not read, too
+    transport.gate.set()
+    await closing
+    assert connection.send_since == 0.0
+
+
+async def test_a_departed_client_makes_send_mark_closed_and_close_stay_quiet() -> None:
+    transport = Transport()
+    connection = Connection(transport)
+    await connection.accept()
+    transport.fail = OSError("client disconnected")
+    await connection.send("to nobody")  # no exception: expected after a disconnect
+    assert connection.state is ConnectionState.CLOSED
+    reopened = Connection(transport)
+    reopened.state = ConnectionState.OPEN
+    await reopened.close()  # the peer is gone: the close is not an error either
+    assert reopened.state is ConnectionState.CLOSED
+
+
+async def test_a_failing_send_that_is_not_a_disconnect_propagates() -> None:
+    transport = Transport()
+    connection = Connection(transport)
+    await connection.accept()
+    transport.fail = RuntimeError("a bug")
+    with pytest.raises(RuntimeError, match="a bug"):
+        await connection.send("x")
+    assert connection.send_since == 0.0
+
+
+async def test_abort_needs_a_serving_task_and_happens_once() -> None:
+    connection = Connection(Transport())
+    assert connection.abort(4499) is False  # no serving task yet
+    connection.task = asyncio.ensure_future(asyncio.Event().wait())
+    assert connection.abort(4499) is True
+    assert connection.abort(4499) is False
+    assert connection.aborted == 4499
+    assert connection.state is ConnectionState.CLOSED
+    with pytest.raises(asyncio.CancelledError):
+        await connection.task
+
+
+async def test_the_expiry_timer_fires_once_and_can_be_disarmed() -> None:
+    import time
+
+    connection = Connection(Transport())
+    await connection.accept()
+    fired = asyncio.Event()
+
+    async def expire() -> None:
+        fired.set()
+
+    connection.arm_expiry(time.time() - 1, expire)  # already past: fires at once
+    await asyncio.wait_for(fired.wait(), 1)
+    fired.clear()
+    connection.arm_expiry(time.time() + 0.05, expire)
+    connection.disarm_expiry()
+    await asyncio.sleep(0.1)
+    assert not fired.is_set()
+    connection.arm_expiry(None, expire)  # no expiry
+    await connection.close()
+    connection.arm_expiry(time.time(), expire)  # a closed connection never expires
+    await asyncio.sleep(0.02)
+    assert not fired.is_set()
