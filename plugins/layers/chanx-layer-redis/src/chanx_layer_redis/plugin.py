@@ -14,6 +14,4 @@ if TYPE_CHECKING:
 @hookimpl
 def chanx_register_layers(registry: ComponentRegistry[LayerFactory]) -> None:
     """Register `redis` (`chanx_layer_redis.RedisChannelLayer`); redis-py loads on use."""
-    from chanx_layer_redis.layer import RedisChannelLayer
-
-    registry.add("redis", RedisChannelLayer)
+    registry.add("redis", "chanx_layer_redis.layer:RedisChannelLayer")
