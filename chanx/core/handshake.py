@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, MutableMapping
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from pydantic import create_model
 
@@ -58,6 +58,7 @@ class Admitted(Protocol):
     channel_name: str
     groups: list[str]
     send_authentication_message: bool | None
+    channel_layer_alias: ClassVar[str | None]
 
     @property
     def _plan(self) -> PlanView: ...
@@ -65,10 +66,6 @@ class Admitted(Protocol):
     @property
     def user(self) -> Any:
         """The authenticated user."""
-
-    @property
-    def channel_layer_alias(self) -> str | None:
-        """The consumer's layer alias."""
 
     def get_channel_layer(self) -> ChannelLayer | None:
         """The consumer's channel layer."""
