@@ -17,8 +17,9 @@ import re
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from importlib.resources import files as resource_files
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from chanx.asyncapi.model import SCHEMA_REF_PREFIX
 
@@ -78,6 +79,52 @@ class ClientEmitter(Protocol):
     def emit(self, model: ApiModel) -> str | bytes:
         """The generated sources with the default package name, as one ZIP archive."""
         ...
+
+
+class PackageEmitter:
+    """The shell every client generator shares: a package of files, downloaded as a ZIP.
+
+    A subclass names its `runtime_package` and `runtime_modules` (copied as they are into every
+    generated client) and implements `files()`, starting from `runtime_files()`.
+    """
+
+    name: ClassVar[str]
+    language: ClassVar[str]
+    media_type: ClassVar[str] = "application/zip"
+    suffix: ClassVar[str] = ".zip"
+    runtime_package: ClassVar[str]
+    runtime_modules: ClassVar[tuple[str, ...]]
+
+    def default_package(self, model: ApiModel) -> str:
+        """The package (directory) name used when none is given: the API title + `_client`."""
+        return snake_case(model.title) + "_client"
+
+    def runtime_files(self, model: ApiModel, package: str | None) -> tuple[str, dict[str, str]]:
+        """The package name to use, and the runtime modules under it.
+
+        Raises:
+            ValueError: `package` is not an identifier.
+        """
+        package = package or self.default_package(model)
+        if not package.isidentifier():
+            raise ValueError(f"package name {package!r} is not an identifier")
+        runtime = resource_files(self.runtime_package)
+        return package, {
+            f"{package}/{name}": runtime.joinpath(name).read_text("utf-8")
+            for name in self.runtime_modules
+        }
+
+    def files(self, model: ApiModel, *, package: str | None = None) -> dict[str, str]:
+        """The generated files, by path under `package`."""
+        raise NotImplementedError
+
+    def response_headers(self) -> dict[str, str]:
+        """Served as a download named after the generator."""
+        return {"Content-Disposition": f'attachment; filename="{self.name}.zip"'}
+
+    def emit(self, model: ApiModel) -> bytes:
+        """The generated files (default package name) as a deterministic ZIP archive."""
+        return zip_files(self.files(model))
 
 
 def client_emitters() -> dict[str, str]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from importlib.resources import files as resource_files
-
-from chanx.asyncapi.clients import snake_case, zip_files
+from chanx.asyncapi.clients import PackageEmitter
 from chanx.asyncapi.model import ApiModel
 from chanx_docs_python_client.channel import (
     GENERATED,
@@ -21,7 +19,7 @@ RUNTIME_MODULES = ("_msgpack.py", "_runtime.py")
 _RUNTIME_EXPORTS = ("Backoff", "ConnectionEnded", "ServerError", "TokenHook", "TokenSource")
 
 
-class PythonClientEmitter:
+class PythonClientEmitter(PackageEmitter):
     """Generates a typed Python client package (pydantic models, websockets) from the model.
 
     `files(model, package=...)` returns the package's sources; `emit(model)` returns them as
@@ -30,23 +28,12 @@ class PythonClientEmitter:
 
     name = "python-client"
     language = "python"
-    media_type = "application/zip"
-    suffix = ".zip"
-
-    def default_package(self, model: ApiModel) -> str:
-        """The package name used when none is given: the API title plus `_client`."""
-        return snake_case(model.title) + "_client"
+    runtime_package = "chanx_docs_python_client.runtime"
+    runtime_modules = RUNTIME_MODULES
 
     def files(self, model: ApiModel, *, package: str | None = None) -> dict[str, str]:
         """The generated package: `<package>/__init__.py`, one module per channel, runtime."""
-        package = package or self.default_package(model)
-        if not package.isidentifier():
-            raise ValueError(f"package name {package!r} is not a Python identifier")
-        runtime = resource_files("chanx_docs_python_client.runtime")
-        out = {
-            f"{package}/{name}": runtime.joinpath(name).read_text("utf-8")
-            for name in RUNTIME_MODULES
-        }
+        package, out = self.runtime_files(model, package)
         out[f"{package}/py.typed"] = ""
         exports: list[tuple[str, str]] = [("_runtime", name) for name in _RUNTIME_EXPORTS]
         for channel in model.channels:
@@ -57,14 +44,6 @@ class PythonClientEmitter:
             exports.append((module, client_class_name(channel)))
         out[f"{package}/__init__.py"] = _init_module(model, exports)
         return dict(sorted(out.items()))
-
-    def response_headers(self) -> dict[str, str]:
-        """Served as a download named after the generator."""
-        return {"Content-Disposition": f'attachment; filename="{self.name}.zip"'}
-
-    def emit(self, model: ApiModel) -> bytes:
-        """The generated package (default name) as a deterministic ZIP archive."""
-        return zip_files(self.files(model))
 
 
 def _init_module(model: ApiModel, exports: list[tuple[str, str]]) -> str:
