@@ -106,18 +106,6 @@ class Connection:
         if self.state is ConnectionState.CONNECTING:
             self.state = ConnectionState.OPEN
 
-    async def refuse_http(self, status: int, body: bytes) -> None:
-        """Refuse the handshake with an HTTP response, or a close where that is unsupported."""
-        await self._send(
-            {
-                "type": "websocket.http.response.start",
-                "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8")],
-            }
-        )
-        await self._send({"type": "websocket.http.response.body", "body": body})
-        self.state = ConnectionState.CLOSED
-
     async def send(self, frame: Frame) -> None:
         """Send one frame; nothing happens unless the connection is open."""
         if self.state is not ConnectionState.OPEN:
