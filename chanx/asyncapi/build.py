@@ -11,7 +11,6 @@ run to run.
 from __future__ import annotations
 
 import inspect
-import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -21,16 +20,29 @@ from pydantic import BaseModel
 
 from chanx.asyncapi.discover import RoutedConsumer, routed_consumers
 from chanx.asyncapi.model import (
-    SCHEMA_REF_PREFIX,
     ApiModel,
     ChannelDoc,
     MessageDoc,
     OperationDoc,
     ParameterDoc,
 )
+from chanx.asyncapi.naming import (
+    UNSAFE_KEY,
+    content_type_of,
+    distinct_title,
+    first_line,
+    operation_name,
+    parameter_description,
+    unique_key,
+)
+from chanx.asyncapi.schema_fixups import (
+    ERROR_CODES,
+    document_error_codes,
+    merge_wire_schemas,
+    require_discriminators,
+)
 from chanx.asyncapi.schemas import Mode, example_of, key_rename, model_schemas
 from chanx.asyncapi.topics import ENVELOPE_SCHEMA, ENVELOPE_SCHEMA_KEY, topic_channels, topic_pairs
-from chanx.core.decorators import HANDLER_ATTR
 from chanx.messages.base import discriminator_values
 from chanx.messages.outgoing import (
     CompleteMessage,
@@ -44,16 +56,6 @@ __all__ = ["DEFAULT_SERVERS", "ERROR_CODES", "build_api_model"]
 DEFAULT_SERVERS: Mapping[str, str] = {"local": "ws://localhost:8000"}
 """The servers listed when `build_api_model` is given none."""
 
-ERROR_CODES: Mapping[str, str] = {
-    "invalid_json": "the frame is not valid JSON",
-    "invalid_frame": "the frame is not an object, or a binary frame reached a JSON consumer",
-    "unsupported_frame": "a text frame reached a binary (e.g. MessagePack) consumer",
-    "missing_action": "the frame has no discriminator field",
-    "unknown_action": "no handler serves the frame's discriminator value",
-    "invalid_message": "the frame failed validation; `errors` says where",
-    "internal_error": "the handler raised; details are in the server log only",
-}
-"""The `code`s of the `error` frame chanx itself sends; applications may add their own."""
 
 _COMPLETION: tuple[tuple[str, type[BaseModel]], ...] = (
     ("complete", CompleteMessage),
@@ -61,7 +63,6 @@ _COMPLETION: tuple[tuple[str, type[BaseModel]], ...] = (
     ("group_complete", GroupCompleteMessage),
 )
 
-_UNSAFE_KEY = re.compile(r"[^A-Za-z0-9_.\-]")
 Pair = tuple[type[BaseModel], Mode]
 
 
@@ -99,7 +100,7 @@ def build_api_model(
         }
         pairs = sorted(found, key=_pair_sort_key)
         keys, defs = model_schemas(pairs, key_rename(plans[0].codec.formatters))
-        keys, defs = _merge(schemas, keys, defs, wire_id)
+        keys, defs = merge_wire_schemas(schemas, keys, defs, wire_id)
         message_keys.update({(wire_id, model, mode): key for (model, mode), key in keys.items()})
     messages: dict[str, MessageDoc] = {}
     channels: list[ChannelDoc] = []
@@ -112,12 +113,12 @@ def build_api_model(
         if _plan(entry).topics is not None:
             codec = _plan(entry).codec
             message = _message_key(
-                codec.wire_id, message_keys, messages, schemas, _content_type(codec)
+                codec.wire_id, message_keys, messages, schemas, content_type_of(codec)
             )
             channels += topic_channels(channel, _plan(entry), message, taken)
             schemas.setdefault(ENVELOPE_SCHEMA_KEY, ENVELOPE_SCHEMA)
-    _require_discriminators(schemas, messages, channels)
-    _document_error_codes(schemas, messages)
+    require_discriminators(schemas, messages, channels)
+    document_error_codes(schemas, messages)
     return ApiModel(
         title=title,
         version=version,
@@ -183,41 +184,6 @@ def _server_frames(entry: RoutedConsumer) -> list[tuple[str, type[BaseModel]]]:
     return frames
 
 
-def _merge(
-    schemas: dict[str, dict[str, Any]],
-    keys: dict[Pair, str],
-    defs: dict[str, dict[str, Any]],
-    wire_id: str,
-) -> tuple[dict[Pair, str], dict[str, dict[str, Any]]]:
-    """Add one wire variant's schemas; on a clash, suffix all of them with the wire id."""
-    if all(schemas.get(key, schema) == schema for key, schema in defs.items()):
-        schemas.update(defs)
-        return keys, defs
-    suffix = "_" + _UNSAFE_KEY.sub("_", wire_id.removeprefix("json+"))
-    renamed = {key + suffix: _suffix_refs(schema, suffix) for key, schema in defs.items()}
-    schemas.update(renamed)
-    return {pair: key + suffix for pair, key in keys.items()}, renamed
-
-
-def _suffix_refs(schema: Any, suffix: str) -> Any:
-    if isinstance(schema, list):
-        return [_suffix_refs(item, suffix) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {key: _suffix_refs(value, suffix) for key, value in schema.items()}
-    if isinstance(out.get("$ref"), str) and out["$ref"].startswith(SCHEMA_REF_PREFIX):
-        out["$ref"] += suffix
-    if isinstance(out.get("discriminator"), dict) and isinstance(
-        out["discriminator"].get("mapping"), dict
-    ):
-        mapping = out["discriminator"]["mapping"]
-        out["discriminator"] = {
-            **out["discriminator"],
-            "mapping": {k: v + suffix for k, v in mapping.items()},
-        }
-    return out
-
-
 def _channel(
     entry: RoutedConsumer,
     message_keys: Mapping[tuple[str, type[BaseModel], Mode], str],
@@ -231,9 +197,9 @@ def _channel(
     info = plan.channel
     wire_id = plan.codec.wire_id
     name = (info.name if info is not None else None) or cls.__name__
-    key = _unique(_UNSAFE_KEY.sub("_", name), taken)
-    title = _distinct_title(name, wire_id, entry.address, titles)
-    content_type = _content_type(plan.codec)
+    key = unique_key(UNSAFE_KEY.sub("_", name), taken)
+    title = distinct_title(name, wire_id, entry.address, titles)
+    content_type = content_type_of(plan.codec)
     message = _message_key(wire_id, message_keys, messages, schemas, content_type)
 
     operations: list[OperationDoc] = []
@@ -247,9 +213,9 @@ def _channel(
             sent, outputs = outputs, ()
         else:
             continue  # an event handler that sends nothing documented has nothing to show
-        op_name = _operation_name(route, action, sent, messages)
-        name = _UNSAFE_KEY.sub("_", op_name)
-        op_key = _unique(f"{key}.{name}", op_keys, f"{key}.{action}.{name}")
+        op_name = operation_name(route, action, sent, messages)
+        name = UNSAFE_KEY.sub("_", op_name)
+        op_key = unique_key(f"{key}.{name}", op_keys, f"{key}.{action}.{name}")
         operations.append(
             OperationDoc(
                 key=op_key,
@@ -268,7 +234,7 @@ def _channel(
     if emitted:
         operations.append(
             OperationDoc(
-                key=_unique(f"{key}.emits", op_keys, f"{key}.send.emits"),
+                key=unique_key(f"{key}.emits", op_keys, f"{key}.send.emits"),
                 action="send",
                 name="emits",
                 method="emits",
@@ -282,11 +248,11 @@ def _channel(
     for frame_name, frame_type in _server_frames(entry):
         operations.append(
             OperationDoc(
-                key=_unique(f"{key}.{frame_name}", op_keys, f"{key}.send.{frame_name}"),
+                key=unique_key(f"{key}.{frame_name}", op_keys, f"{key}.send.{frame_name}"),
                 action="send",
                 name=frame_name,
                 method="",
-                summary=_first_line(frame_type.__doc__),
+                summary=first_line(frame_type.__doc__),
                 description=None,
                 tags=(),
                 messages=(message(frame_type, "serialization"),),
@@ -300,7 +266,7 @@ def _channel(
         title=title,
         address=entry.address,
         parameters=tuple(
-            ParameterDoc(name, _parameter_description(name, converter))
+            ParameterDoc(name, parameter_description(name, converter))
             for name, converter in entry.parameters
         ),
         description=description,
@@ -331,97 +297,6 @@ def _message_key(
         return message_key
 
     return message
-
-
-def _first_line(doc: str | None) -> str | None:
-    return inspect.cleandoc(doc).splitlines()[0] if doc else None
-
-
-def _require_discriminators(
-    schemas: dict[str, dict[str, Any]],
-    messages: Mapping[str, MessageDoc],
-    channels: list[ChannelDoc],
-) -> None:
-    """List each message's discriminator field in `required`: the server rejects a frame
-    without it, even though the model gives it a default."""
-    field_of = {key: c.discriminator for c in channels for key in c.messages}
-    for key, message in messages.items():
-        schema = schemas.get(message.schema)
-        field = field_of.get(key, "action")
-        if message.name is None or schema is None or field not in schema.get("properties", {}):
-            continue
-        required = list(schema.get("required", []))
-        if field not in required:
-            schema["required"] = [field, *required]
-
-
-def _document_error_codes(
-    schemas: dict[str, dict[str, Any]], messages: Mapping[str, MessageDoc]
-) -> None:
-    """Describe the codes of the `error` frame's payload on its `code` property."""
-    listing = "; ".join(f"`{code}`: {meaning}" for code, meaning in ERROR_CODES.items())
-    for message in messages.values():
-        if message.title != ErrorMessage.__name__:
-            continue
-        payload = schemas.get(message.schema, {}).get("properties", {}).get("payload", {})
-        target = str(payload.get("$ref", "")).removeprefix(SCHEMA_REF_PREFIX)
-        code = schemas.get(target, {}).get("properties", {}).get("code")
-        if isinstance(code, dict):
-            code["description"] = (
-                f"What went wrong. chanx sends {listing}. Applications may send their own codes."
-            )
-            code["examples"] = list(ERROR_CODES)
-
-
-def _operation_name(
-    route: Any, action: str, sent: tuple[str, ...], messages: Mapping[str, MessageDoc]
-) -> str:
-    """The handler's `action=`; a `send` without one is named after the message it sends."""
-    spec = getattr(route.func, HANDLER_ATTR, None)
-    if action == "send" and getattr(spec, "action", None) is None and len(sent) == 1:
-        return messages[sent[0]].name or route.action
-    return str(route.action)
-
-
-def _distinct_title(title: str, wire_id: str, address: str, titles: set[str]) -> str:
-    """`title`, or `title (camelize)` / `title (/ws/v2)` when a channel already has it."""
-    candidates = [title]
-    if wire_id != "json":
-        candidates.append(f"{title} ({wire_id.removeprefix('json+')})")
-    candidates.append(f"{title} ({address})")
-    chosen = next((c for c in candidates if c not in titles), None)
-    number = 2
-    while chosen is None:
-        chosen = f"{title} ({number})" if f"{title} ({number})" not in titles else None
-        number += 1
-    titles.add(chosen)
-    return chosen
-
-
-def _content_type(codec: Any) -> str:
-    """The media type of a codec's frames: its wire format's, else JSON."""
-    for formatter in codec.formatters:
-        wire = getattr(formatter, "wire", None)
-        if wire is not None:
-            fallback = "application/octet-stream" if wire.binary else "text/plain"
-            return str(getattr(wire, "content_type", fallback))
-    return "application/json"
-
-
-def _unique(key: str, taken: set[str], alternative: str | None = None) -> str:
-    candidates = [key] + ([alternative] if alternative else [])
-    chosen = next((c for c in candidates if c not in taken), None)
-    number = 2
-    while chosen is None:
-        chosen = f"{key}_{number}" if f"{key}_{number}" not in taken else None
-        number += 1
-    taken.add(chosen)
-    return chosen
-
-
-def _parameter_description(name: str, converter: str) -> str:
-    kind = {"int": "an integer", "float": "a number", "uuid": "a UUID", "path": "a path"}
-    return f"Path parameter `{name}`: {kind.get(converter, 'a string')}."
 
 
 def _message_doc(
