@@ -16,13 +16,15 @@ with `chanx asyncapi MODULE:APP`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from chanx.asyncapi.build import build_api_model
 from chanx.asyncapi.discover import RoutedConsumer, routed_consumers
 from chanx.asyncapi.model import ApiModel, ChannelDoc, MessageDoc, OperationDoc, ParameterDoc
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from chanx.kernel.contracts import DocEmitter
 
 __all__ = [
@@ -82,7 +84,9 @@ class DocumentCache:
             emitter = get_emitter(emitter_name)
             body = emitter.emit(self._model)
             headers_of = getattr(emitter, "response_headers", None)
-            headers = dict(headers_of()) if callable(headers_of) else {}
+            headers: dict[str, str] = (
+                dict(cast("Mapping[str, str]", headers_of())) if callable(headers_of) else {}
+            )
             data = body.encode("utf-8") if isinstance(body, str) else body
             self._documents[emitter_name] = (data, headers, emitter.media_type)
         return self._documents[emitter_name]

@@ -170,9 +170,9 @@ def _pairs(entry: RoutedConsumer) -> list[Pair]:
     pairs: list[Pair] = []
     for route in _routes(plan):
         if route.kind == "ws":
-            pairs += [(t, "validation") for t in route.input_types]
-        pairs += [(t, "serialization") for t in _members(route.output_type)]
-    pairs += [(t, "serialization") for t in getattr(plan, "emits", ())]
+            pairs.extend((t, "validation") for t in route.input_types)
+        pairs.extend((t, "serialization") for t in _members(route.output_type))
+    pairs.extend((t, "serialization") for t in getattr(plan, "emits", ()))
     return pairs + [(t, "serialization") for _, t in _server_frames(entry)]
 
 

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         servers[name] = url
     try:
-        emitter = get_emitter(ALIASES.get(args.format, args.format))
+        emitter = get_emitter(ALIASES.get(args.format) or str(args.format))
         app = load_app(args.app)
     except (ComponentNotFoundError, ValueError, ImportError) as exc:
         print(f"chanx asyncapi: {exc}", file=sys.stderr)

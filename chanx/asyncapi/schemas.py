@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -44,7 +44,7 @@ def key_rename(formatters: Sequence[Any]) -> KeyRename | None:
     steps: list[KeyRename] = []
     for formatter in formatters:
         explicit = getattr(formatter, "wire_key", None)
-        steps.append(explicit if callable(explicit) else _prober(formatter))
+        steps.append(cast("KeyRename", explicit) if callable(explicit) else _prober(formatter))
 
     def rename(name: str) -> str:
         for step in steps:

@@ -68,9 +68,9 @@ def topic_pairs(plan: Any) -> list[Pair]:
     ]
     for routes in topics.topics:
         for route in {id(r): r for r in routes.ws_routes.values()}.values():
-            pairs += [(t, "validation") for t in route.input_types]
-            pairs += [(t, "serialization") for t in _outputs(route.output_type)]
-        pairs += [(t, "serialization") for t in _pushes(routes)]
+            pairs.extend((t, "validation") for t in route.input_types)
+            pairs.extend((t, "serialization") for t in _outputs(route.output_type))
+        pairs.extend((t, "serialization") for t in _pushes(routes))
     return list(dict.fromkeys(pairs))
 
 

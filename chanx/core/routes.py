@@ -15,7 +15,7 @@ import types
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Union, cast
 
 from chanx.core.decorators import HANDLER_ATTR, HandlerSpec
 from chanx.messages.base import BaseMessage, discriminator_values
@@ -74,7 +74,7 @@ def collect_handlers(cls: type) -> dict[str, Handler]:
             elif attr_name in found and callable(value) and not hasattr(value, PASSTHROUGH_ATTR):
                 spec = getattr(found[attr_name], HANDLER_ATTR)
                 setattr(value, HANDLER_ATTR, spec)  # an undecorated override keeps the role
-                found[attr_name] = value
+                found[attr_name] = cast("Handler", value)
     return found
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 __all__ = [
     "HistoryWindow",
@@ -95,8 +95,7 @@ def topic_store_for(layer: Any) -> TopicStore:
     """The topic store of `layer` (its `topic_store()`), or a process-local fallback."""
     factory = getattr(layer, "topic_store", None)
     if callable(factory):
-        store: TopicStore = factory()
-        return store
+        return cast("TopicStore", factory())
     fallback = _fallbacks.get(layer)
     if fallback is None:
         from chanx.layers.memory_topics import MemoryTopicStore

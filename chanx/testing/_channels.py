@@ -38,7 +38,7 @@ def _without_live_server() -> types.ModuleType:
     sys.modules["channels.testing"] = package
     import channels
 
-    channels.testing = package
+    channels.testing = package  # pyright: ignore[reportAttributeAccessIssue]
     return package
 
 

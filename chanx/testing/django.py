@@ -141,11 +141,11 @@ class WebsocketCommunicator(TopicClientMixin, _ChannelsCommunicator):  # type: i
             from channels.db import database_sync_to_async
 
             cookie = await database_sync_to_async(session_cookie)(self.user)
-            self.scope["headers"] = [*self.scope["headers"], cookie]
+            self.scope["headers"] = [*(self.scope.get("headers") or ()), cookie]
         self._connected = True
         accepted, detail = await super().connect(timeout or self.timeout)
         if not accepted:
-            self.close_code = detail
+            self.close_code = detail if isinstance(detail, int) else None
         return accepted, detail
 
     async def send_message(self, message: BaseMessage | dict[str, Any]) -> None:

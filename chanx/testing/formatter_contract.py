@@ -244,9 +244,11 @@ class FormatterContract:
         self, app: Any, consumer: type[Any]
     ) -> None:
         async with self.client(app) as client:
-            await consumer.broadcast_event(ContractEvent(payload=sample_payload()))
+            event = ContractEvent.model_validate({"payload": sample_payload()})
+            await consumer.broadcast_event(event)
             (notice,) = await client.receive_all_messages("event_complete")
             expected = self.wire_keys({"action": "contract_notice", "payload": sample_payload()})
             assert notice == expected
-            await consumer.broadcast_event(ContractNotice(payload=sample_payload()))
+            notice_event = ContractNotice.model_validate({"payload": sample_payload()})
+            await consumer.broadcast_event(notice_event)
             assert await client.receive_all_messages("event_complete") == [expected]

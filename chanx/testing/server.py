@@ -109,7 +109,8 @@ class LiveServer:
                 async with asyncio.timeout(10):
                     await self._task
             except TimeoutError:
-                self._server.force_exit = True
+                if self._server is not None:
+                    self._server.force_exit = True
                 self._task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._task
