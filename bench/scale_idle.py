@@ -78,7 +78,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                     "kib_per_connection": (step["rss_kib"] - before) / opened,
                     "rss_mib": step["rss_kib"] / 1024,
                     "opened": opened,
-                "open_s": step["open_s"],
+                    "open_s": step["open_s"],
                     "closed_by_server": step["closed_by_server"],
                 }
             )
