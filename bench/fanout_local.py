@@ -37,17 +37,8 @@ import report
 import servers
 
 REPO = Path(__file__).resolve().parent.parent
-BASELINE = str(Path(servers.BASELINE).resolve()) if servers.BASELINE else ""  # cwd: apps/
-SPECS = {  # chanx-baseline: the same app, with the earlier checkout first on sys.path
-    spec.name: spec
-    for spec in (
-        servers.ServerSpec("chanx", "chanx_fanout:app", servers.main_python),
-        servers.ServerSpec(
-            "chanx-baseline", "chanx_fanout:app", servers.main_python, {"PYTHONPATH": BASELINE}
-        ),
-        servers.ServerSpec("raw", "raw_fanout:app", servers.main_python),
-    )
-}
+BASELINE = servers.BASELINE
+SPECS = {name: servers.FANOUT_SERVERS[name] for name in ("chanx", "chanx-baseline", "raw")}
 TEXT = "hello everyone in the room"
 BURST_BASE = 1_000_000  # burst sequence numbers start here, apart from the closed loop's
 

@@ -42,7 +42,23 @@ def _upstream_python() -> Path:
     return upstream_env.ensure()
 
 
-BASELINE = os.environ.get("CHANX_BENCH_BASELINE", "")
+_BASELINE_SET = os.environ.get("CHANX_BENCH_BASELINE", "")
+# Resolved here: servers run with apps/ as their working directory.
+BASELINE = str(Path(_BASELINE_SET).resolve()) if _BASELINE_SET else ""
+
+
+def baseline_pythonpath(checkout: str) -> str:
+    """`checkout` and its first-party plugins' source directories, as a PYTHONPATH.
+
+    They come before this venv's editable installs, so the baseline server runs the
+    earlier chanx *and* the earlier plugins (the entry points stay the same names).
+    """
+    if not checkout:
+        return ""
+    plugins = sorted(str(src) for src in Path(checkout).glob("plugins/*/*/src") if src.is_dir())
+    return os.pathsep.join([checkout, *plugins])
+
+
 """A checkout of an earlier chanx (e.g. a `git worktree` of main before a change): the
 `chanx-baseline` server runs the same app with that checkout first on `sys.path`, so a change
 is measured before and after, side by side, in one run."""
@@ -54,7 +70,7 @@ SERVERS: dict[str, ServerSpec] = {
             "chanx-baseline",
             "chanx_ping:app",
             main_python,
-            env={"PYTHONPATH": BASELINE},
+            env={"PYTHONPATH": baseline_pythonpath(BASELINE)},
             description=f"chanx at {BASELINE or '$CHANX_BENCH_BASELINE (unset)'}",
         ),
         ServerSpec("chanx", "chanx_ping:app", main_python, description="chanx (this repo)"),
@@ -87,6 +103,30 @@ SERVERS: dict[str, ServerSpec] = {
         ),
     )
 }
+
+
+FANOUT_SERVERS: dict[str, ServerSpec] = {
+    spec.name: spec
+    for spec in (
+        ServerSpec("raw", "raw_fanout:app", main_python, description="raw Starlette hand loop"),
+        ServerSpec(
+            "upstream",
+            "upstream_fanout:app",
+            _upstream_python,
+            description="upstream chanx 2.13 (fast-channels in-memory layer)",
+        ),
+        ServerSpec("chanx", "chanx_fanout:app", main_python, description="chanx (this repo)"),
+        ServerSpec(
+            "chanx-baseline",
+            "chanx_fanout:app",
+            main_python,
+            env={"PYTHONPATH": baseline_pythonpath(BASELINE)},
+            description=f"chanx at {BASELINE or '$CHANX_BENCH_BASELINE (unset)'}",
+        ),
+    )
+}
+"""The group fan-out room (every connection joins one group; a `shout` goes to all) on each
+server: the same names as `SERVERS`, so results line up across benchmarks."""
 
 
 def free_port() -> int:

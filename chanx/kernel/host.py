@@ -7,7 +7,6 @@ typed method per hook (`validate_consumer`, `consumer_prepared`, `connection_ope
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 import logging
@@ -343,6 +342,8 @@ class PluginHost:
 
 
 def _close(name: str, candidates: list[str]) -> list[str]:
+    import difflib  # only for a hint in an error message
+
     return difflib.get_close_matches(name, candidates, n=1)
 
 

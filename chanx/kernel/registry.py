@@ -8,7 +8,6 @@ missing name both produce an error that says who, what, and what to do.
 
 from __future__ import annotations
 
-import difflib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import import_module
@@ -269,6 +268,8 @@ class ComponentRegistry(Generic[T]):
             message += f". Available: {', '.join(available)}."
         else:
             message += f". No {self.kind}s are registered."
+        import difflib  # only for this message, never on a serving path
+
         close = difflib.get_close_matches(name, available, n=1)
         if close:
             message += f" Did you mean {close[0]!r}?"
