@@ -264,3 +264,34 @@ async def test_sigterm_stops_every_worker_cleanly(
     assert "ERROR" not in log, log
     if workers.kind == "uvicorn":
         assert log.count("Application shutdown complete") == WORKERS, log
+
+
+async def next_of(ws: Any, action: str) -> dict[str, Any]:
+    """The next frame whose action is `action` (others are skipped)."""
+    while True:
+        frame: dict[str, Any] = await recv_json(ws)
+        if frame["action"] == action:
+            return frame
+
+
+async def test_topic_presence_and_offsets_are_shared_by_the_workers(
+    workers: Workers, crowd: dict[int, list[Any]]
+) -> None:
+    """Topics on the Redis layer live in Redis: one presence list and one offset sequence."""
+    members = [ws for everyone in crowd.values() for ws in everyone]
+    for n, ws in enumerate(members):
+        await ws.send(json.dumps({"action": "subscribe", "version": 1, "topic": "stage/1",
+                                  "ref": f"s{n}"}))  # fmt: skip
+        await next_of(ws, "subscribed")
+    subscriber_pids = sorted(pid for pid, everyone in crowd.items() for _ in everyone)
+    for everyone in crowd.values():  # the same list, asked on either worker
+        await everyone[0].send('{"action": "present", "version": 1, "topic": "stage/1"}')
+        assert (await next_of(everyone[0], "present_list"))["payload"] == subscriber_pids
+    offsets = []
+    for pid, everyone in crowd.items():  # shouts from each worker share one sequence
+        await everyone[0].send(json.dumps({"action": "shout", "version": 1,
+                                           "topic": "stage/1", "payload": f"p{pid}"}))  # fmt: skip
+        seen = [await next_of(ws, "shouted") for ws in members]
+        assert {(f["payload"], f["offset"]) for f in seen} == {(f"p{pid}", seen[0]["offset"])}
+        offsets.append(seen[0]["offset"])
+    assert offsets == list(range(offsets[0], offsets[0] + WORKERS))
