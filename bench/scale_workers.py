@@ -77,6 +77,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Run every case and return the section: title, metric units, median rows, notes."""
+    section, _ = measure_runs(args)
+    return section
+
+
+def measure_runs(args: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """`measure`, and every single run behind its medians."""
     kinds = args.workers_servers.split(",")
     counts = [int(c) for c in args.workers_counts.split(",")]
     runs: list[dict[str, Any]] = []
@@ -97,13 +103,13 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 values = [r[key] for r in mine if r.get(key) is not None]
                 row[key] = round(statistics.median(values), 3) if values else None
             rows.append(row)
-    return {
+    section = {
         "title": "Several workers on the Redis layer: fan-out, one worker vs two",
         "metrics": dict(METRICS),
         "rows": rows,
         "notes": notes(args, rows),
-        "runs": runs,
     }
+    return section, runs
 
 
 def notes(args: argparse.Namespace, rows: list[dict[str, Any]]) -> list[str]:
@@ -334,12 +340,12 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(parser)
     parser.add_argument("--json", help="also write the section (and every run) to this file")
     args = parser.parse_args(argv)
-    section = measure(args)
+    section, runs = measure_runs(args)
     print(markdown(section))
     if args.json:
-        section["when"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        section["argv"] = argv
-        Path(args.json).write_text(json.dumps(section, indent=1) + "\n")
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        saved = {**section, "runs": runs, "when": when, "argv": argv}
+        Path(args.json).write_text(json.dumps(saved, indent=1) + "\n")
     return 0
 
 
