@@ -283,6 +283,8 @@ async def test_topic_presence_and_offsets_are_shared_by_the_workers(
         await ws.send(json.dumps({"action": "subscribe", "version": 1, "topic": "stage/1",
                                   "ref": f"s{n}"}))  # fmt: skip
         await next_of(ws, "subscribed")
+        # presence is recorded just after the reply; the member's own join push follows it
+        assert (await next_of(ws, "presence_join"))["payload"]["info"]["pid"] in crowd
     subscriber_pids = sorted(pid for pid, everyone in crowd.items() for _ in everyone)
     for everyone in crowd.values():  # the same list, asked on either worker
         await everyone[0].send('{"action": "present", "version": 1, "topic": "stage/1"}')

@@ -1,7 +1,7 @@
 """A crowd consumer for the several-workers tests, on either adapter (see `test_workers.py`).
 
-Every connection joins ``crowd`` and may subscribe to ``stage/<n>`` topics (presence tracked,
-with the serving pid as each member's info; ``shout`` broadcasts on the topic). ``whoami``
+Every connection joins ``crowd`` and may subscribe to ``stage/<n>`` topics (presence tracked and
+pushed, with the serving pid as each member's info; ``shout`` broadcasts on the topic). ``whoami``
 answers with the serving process's id and the connection's channel name, ``say`` is
 broadcast to the crowd, a ``news`` event (sent from anywhere) is relayed to the client.
 ``?user=<name>`` authenticates as `name`: one user may hold ``OPS_PER_USER`` connections (2
@@ -70,6 +70,7 @@ class Stage(Topic[Shouted]):
     pattern = "stage/{n}"
     history_size = 50
     track_presence = True
+    presence_events = True
 
     async def presence_info(self) -> dict[str, Any] | None:
         return {"pid": os.getpid()}
