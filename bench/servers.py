@@ -136,7 +136,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def uvicorn_command(python: Path, app: str, port: int, loop: str) -> list[str]:
+def uvicorn_command(
+    python: Path, app: str, port: int, loop: str, workers: int = 1, log_level: str = "warning"
+) -> list[str]:
     """The uvicorn command line every server is started with (only app and port differ)."""
     return [
         str(python),
@@ -154,9 +156,9 @@ def uvicorn_command(python: Path, app: str, port: int, loop: str) -> list[str]:
         "--loop",
         loop,
         "--workers",
-        "1",
+        str(workers),
         "--log-level",
-        "warning",
+        log_level,
         "--no-access-log",
     ]
 
@@ -252,3 +254,84 @@ def _tail(stream: IO[bytes], limit: int = 4000) -> str:
     """The last `limit` characters a server wrote to its stderr file."""
     stream.seek(0)
     return stream.read().decode(errors="replace")[-limit:]
+
+
+@dataclass(frozen=True)
+class RunningWorkers:
+    """A started server of several processes: the pids that serve connections, and its URL."""
+
+    pids: list[int]
+    url: str
+    command: list[str]
+
+
+SERVED = {"uvicorn": "Application startup complete", "daphne": "Listening on"}
+"""What each server writes to stderr (at INFO) once a process serves."""
+
+
+def _worker_pids(kind: str, procs: list[subprocess.Popen[bytes]], workers: int) -> list[int]:
+    """uvicorn with ``--workers N`` (N > 1) serves in spawned children; otherwise the process."""
+    if kind == "daphne" or workers == 1:
+        return [proc.pid for proc in procs]
+    import psutil
+
+    children = psutil.Process(procs[0].pid).children()
+    return [c.pid for c in children if "spawn_main" in " ".join(c.cmdline())]
+
+
+@contextlib.contextmanager
+def running_workers(
+    kind: str, app: str, workers: int, env: dict[str, str], start_timeout: float = 60.0
+) -> Iterator[RunningWorkers]:
+    """Start `app` on `workers` processes sharing one listening socket on the loopback.
+
+    ``uvicorn --workers N`` shares its socket itself; daphne has no such option, so `workers`
+    daphne processes adopt one listening socket made here (``--fd``), as a process manager
+    would. Either way the kernel decides which process accepts each connection. Yields once
+    every process has said it serves; always stops them all.
+
+    Args:
+        kind: ``uvicorn`` (``--ws websockets-sansio``) or ``daphne`` (a Django ASGI app path).
+        app: The ``module:attribute`` to serve, importable from `APPS_DIR`.
+        workers: How many processes serve.
+        env: Extra environment variables for the servers.
+        start_timeout: Seconds until every process must serve.
+
+    Raises:
+        RuntimeError: a process exited or did not serve in time; its stderr is included.
+    """
+    python = str(main_python())
+    procs: list[subprocess.Popen[bytes]] = []
+    with contextlib.ExitStack() as stack:
+        log = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "stderr.log"
+
+        def spawn(command: list[str], fds: tuple[int, ...] = ()) -> None:
+            with log.open("ab") as stderr:  # appending: the processes write to one file
+                procs.append(subprocess.Popen(
+                    command, cwd=APPS_DIR, env=_server_env(env), stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL, stderr=stderr, pass_fds=fds,
+                ))  # fmt: skip
+
+        if kind == "uvicorn":
+            port = free_port()
+            command = uvicorn_command(main_python(), app, port, "auto", workers, "info")
+            spawn(command)
+        else:
+            listener = stack.enter_context(socket.create_server((HOST, 0), backlog=4096))
+            port = listener.getsockname()[1]
+            command = [python, "-m", "daphne", "--fd", str(listener.fileno()), app]
+            for _ in range(workers):
+                spawn(command, (listener.fileno(),))
+            listener.close()  # the servers hold it now
+        try:
+            deadline = time.monotonic() + start_timeout
+            while log.read_text(errors="replace").count(SERVED[kind]) < workers:
+                if any(proc.poll() is not None for proc in procs) or time.monotonic() > deadline:
+                    tail = log.read_text(errors="replace")[-4000:]
+                    raise RuntimeError(f"{kind} x{workers} did not start\n{tail}")
+                time.sleep(0.05)
+            yield RunningWorkers(_worker_pids(kind, procs, workers), f"ws://{HOST}:{port}/ws",
+                                 command)  # fmt: skip
+        finally:
+            for proc in procs:
+                stop(proc, 10.0)

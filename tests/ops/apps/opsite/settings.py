@@ -1,4 +1,5 @@
-"""A Django site for the ops tests: no CHANNEL_LAYERS unless OPS_LAYERS=1."""
+"""A Django site for the ops tests: no CHANNEL_LAYERS unless OPS_LAYERS=1 (in-memory) or
+OPS_LAYERS=redis (chanx's Redis layer at OPS_REDIS_URL, keys under OPS_PREFIX)."""
 
 import os
 
@@ -12,3 +13,10 @@ DATABASES: dict[str, object] = {}
 USE_TZ = True
 if os.environ.get("OPS_LAYERS") == "1":
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+elif os.environ.get("OPS_LAYERS") == "redis":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "chanx_layer_redis.RedisChannelLayer",
+            "CONFIG": {"url": os.environ["OPS_REDIS_URL"], "prefix": os.environ["OPS_PREFIX"]},
+        }
+    }

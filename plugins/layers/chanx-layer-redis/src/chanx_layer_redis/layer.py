@@ -1,6 +1,7 @@
 """`RedisChannelLayer`: channels and groups across processes, one publish per group send.
 
-Each layer instance has a random 12-character process id; `new_channel` names are
+Each layer instance has a random 12-character process id (a new one in a child made by
+``os.fork()``, see `chanx_layer_redis.process`); `new_channel` names are
 ``<prefix><process-id>!<local-id>`` and live in the process's memory (`LocalChannels`). Redis
 pub/sub carries what crosses processes: ``<prefix>:g:<group>`` (one PUBLISH per `group_send`,
 fanned out from memory by every process with members) and ``<prefix>:p:<process-id>``
@@ -15,8 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import logging
-import math
 import secrets
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from redis.exceptions import RedisError
 
 from chanx.layers.base import (
-    BaseChannelLayer,
     validate_channel_name,
     validate_group_name,
     validate_message,
@@ -33,8 +31,8 @@ from chanx.layers.confirm import sends_confirmed
 from chanx.layers.exceptions import LayerClosed
 from chanx_layer_redis.codec import pack
 from chanx_layer_redis.connection import ClientFactory, HostSpec, resolve_url
-from chanx_layer_redis.home import Home
-from chanx_layer_redis.link import Link, Links
+from chanx_layer_redis.link import Link
+from chanx_layer_redis.process import PID_LENGTH, ProcessSide
 from chanx_layer_redis.stats import RedisLayerStats, RedisUnavailable
 from chanx_layer_redis.topics import RedisTopicStore
 
@@ -43,12 +41,8 @@ if TYPE_CHECKING:
 
 __all__ = ["RedisChannelLayer", "RedisLayerStats", "RedisUnavailable"]
 
-logger = logging.getLogger("chanx.layers.redis")
 
-_PID_LENGTH = 12
-
-
-class RedisChannelLayer(BaseChannelLayer):
+class RedisChannelLayer(ProcessSide):
     """A channel layer for several processes (and machines) that share Redis.
 
     Args:
@@ -115,7 +109,6 @@ class RedisChannelLayer(BaseChannelLayer):
             raise ValueError(f"RedisChannelLayer prefix must be a plain non-empty str: {prefix!r}")
         self.prefix = prefix
         self.reconnect_backoff = reconnect_backoff
-        self.stats: RedisLayerStats = RedisLayerStats()
         address, extra = resolve_url(url, hosts)
         self.clients = ClientFactory(
             address, extra, ssl, sentinels, service_name, sentinel_kwargs, max_connections,
@@ -135,16 +128,11 @@ class RedisChannelLayer(BaseChannelLayer):
         # publisher, which sends each master's share on its own, decides per shard.
         self._cluster = cluster
         self.connect_timeout = connect_timeout
-        self._pid = secrets.token_hex(_PID_LENGTH // 2)
-        self.origin = self._pid.encode()
-        # Published from another loop of this process: the home loop's reader delivers it.
-        self._away_origin = secrets.token_hex(_PID_LENGTH // 2).encode()
-        self.process_key = f"{prefix}:p:{self._pid}".encode()
         self.group_prefix = f"{prefix}:g:".encode()
-        self._links = Links(lambda loop: new_link(loop, self.clients.build()), close_timeout)
-        self._home: Home | None = None
+        self._make_link = lambda loop: new_link(loop, self.clients.build())
+        self._close_timeout = close_timeout
+        self.start_over()  # the process id, no connection yet
         self._closed = False
-        self._next_warning = -math.inf
 
     def __repr__(self) -> str:
         return (
@@ -156,11 +144,6 @@ class RedisChannelLayer(BaseChannelLayer):
     def closed(self) -> bool:
         """Whether `close` has been called."""
         return self._closed
-
-    @property
-    def connected(self) -> bool:
-        """Whether the pub/sub connection is up and subscribed."""
-        return self._home is not None and self._home.connected
 
     async def new_channel(self, prefix: str = "specific.") -> str:
         """Return a new channel name of this process: ``<prefix><process-id>!<local-id>``.
@@ -206,7 +189,7 @@ class RedisChannelLayer(BaseChannelLayer):
                 f"{self!r} is disconnected from Redis (reconnecting); nothing was "
                 f"published for channel {channel!r}."
             )
-        key = f"{self.prefix}:p:{head[-_PID_LENGTH:]}"
+        key = f"{self.prefix}:p:{head[-PID_LENGTH:]}"
         if not await link.publisher.publish_and_wait(key, pack((channel, message))):
             self.stats.unroutable += 1
             self._warn(
@@ -371,57 +354,3 @@ class RedisChannelLayer(BaseChannelLayer):
             await home.close_from(loop)
         await self._links.close()
         self._report_drops(None, None)
-
-    async def drop_connection(self) -> None:
-        """Break the pub/sub connection as a network failure would (tests, drills)."""
-        if self._home is not None:
-            await self._home.subscriber.drop_connection()
-
-    async def wait_connected(self, timeout: float) -> None:
-        """Wait until the pub/sub connection is subscribed; `TimeoutError` after `timeout`."""
-        home = await self._start()
-        await home.wait_connected(timeout)
-
-    # -- internals ----------------------------------------------------------------------------
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise LayerClosed(f"{self!r} is closed; get a fresh layer (get_channel_layer()).")
-
-    async def _start(self) -> Home:
-        """The receiving side on the running loop, started on first use; the first callers
-        wait (at most `connect_timeout`) until it is subscribed."""
-        loop = asyncio.get_running_loop()
-        home = self._home
-        if home is None or home.loop is not loop:
-            if home is not None and home.loop.is_running() and not home.loop.is_closed():
-                raise RuntimeError(
-                    f"{self!r} receives on the event loop of another thread: new_channel, "
-                    "receive and group_add/discard work on one loop per layer (the one "
-                    "serving the connections). send and group_send work from any loop."
-                )
-            # First use, or that loop ended (its channels and receivers ended with it).
-            home = self._home = Home(self, await self._links.open(loop), self._config)
-        await home.wait_ready()
-        return home
-
-    def _log_drop(self, channel: str, group: str | None) -> None:
-        """Rate-limited drop log for a drop already counted."""
-        self._drops_unreported += 1
-        now = self.clock()
-        if now >= self._next_drop_report:
-            self._report_drops(channel, group)
-            self._next_drop_report = now + self.drop_log_interval
-
-    def _warn(self, template: str, *args: object) -> None:
-        """A WARNING on ``chanx.layers.redis``, at most once per `drop_log_interval`."""
-        now = self.clock()
-        if now >= self._next_warning:
-            self._next_warning = now + self.drop_log_interval
-            logger.warning(
-                "%r: " + template + " (counted in layer.stats; further warnings suppressed "
-                "for %ss).",
-                self,
-                *args,
-                self.drop_log_interval,
-            )
