@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import datetime
 import json
+import os
 import shlex
 import statistics
 import subprocess
@@ -46,6 +47,15 @@ SPECS = {  # chanx-baseline: the same app, with the earlier checkout first on sy
             "chanx-baseline", "chanx_fanout:app", servers.main_python, {"PYTHONPATH": BASELINE}
         ),
         servers.ServerSpec("raw", "raw_fanout:app", servers.main_python),
+        *(  # chanx on Django Channels, one server per CHANNEL_LAYERS backend (apps/django_site)
+            servers.ServerSpec(
+                f"django-{layer}",
+                "django_fanout:application",
+                servers.main_python,
+                {"BENCH_DJANGO_LAYER": layer, "BENCH_PREFIX": f"bench-fanout-{os.getpid()}"},
+            )
+            for layer in ("channels-memory", "chanx-memory", "chanx-redis")
+        ),
     )
 }
 TEXT = "hello everyone in the room"

@@ -73,6 +73,19 @@ SERVERS: dict[str, ServerSpec] = {
         ),
         ServerSpec("raw", "raw_starlette:app", main_python, description="raw Starlette"),
         ServerSpec(
+            "django",
+            "django_ping:application",
+            main_python,
+            description="chanx on Django Channels (chanx in-memory layer in CHANNEL_LAYERS)",
+        ),
+        ServerSpec(
+            "django-channels-layer",
+            "django_ping:application",
+            main_python,
+            env={"BENCH_DJANGO_LAYER": "channels-memory"},
+            description="chanx on Django Channels (Channels' InMemoryChannelLayer)",
+        ),
+        ServerSpec(
             "upstream",
             "upstream_chanx_ping:app",
             _upstream_python,
