@@ -121,13 +121,14 @@ def _unwrap_session_send(send: Send) -> Send:
     frame. A wrapper that acts on ``http.*`` messages only is skipped; any other `send`
     (another middleware's, or a future wrapper that acts on WebSocket messages) is kept.
     """
-    from channels.sessions import InstanceSessionWrapper
+    from channels import sessions
 
+    session_wrapper: Any = sessions.InstanceSessionWrapper
     while True:
-        wrapper = getattr(send, "__self__", None)
+        wrapper: Any = getattr(send, "__self__", None)
         if (
-            type(wrapper) is not InstanceSessionWrapper
-            or getattr(send, "__func__", None) is not InstanceSessionWrapper.send
+            type(wrapper) is not session_wrapper
+            or getattr(send, "__func__", None) is not session_wrapper.send
         ):
             return send
         acts_on = {*wrapper.save_message_types, *wrapper.cookie_response_message_types}
