@@ -263,6 +263,8 @@ def markdown(section: dict[str, Any]) -> str:
         cells = []
         for key in keys:
             value = row.get(key)
+            if key == "lost" and value is not None:
+                value = int(value)
             cells.append(
                 ""
                 if value is None
