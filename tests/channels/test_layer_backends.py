@@ -16,7 +16,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 import websockets
@@ -159,6 +159,26 @@ async def test_chanx_consumers_broadcast_and_get_events_from_a_view(
             assert await recv_json(ws, TIMEOUT) == {"action": "notice", "payload": "psst"}
 
 
+def _manage(backend: str, prefix: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(SITE / "manage.py"), *args],
+        env={**os.environ, **_env(backend, prefix)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _runworker(backend: str, prefix: str, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """Channels' ``manage.py runworker`` for the site's named channel."""
+    return subprocess.Popen(
+        [sys.executable, str(SITE / "manage.py"), "runworker", "layersite-jobs"],
+        env={**os.environ, **_env(backend, prefix)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
 async def test_a_management_command_reaches_the_servers_consumers(
     site: tuple[Server, str, str],
 ) -> None:
@@ -167,15 +187,29 @@ async def test_a_management_command_reaches_the_servers_consumers(
         pytest.skip("an in-memory layer lives in one process: a command cannot reach it")
     clients = await _clients(server)
     try:
-        done = await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, str(SITE / "manage.py"), "notify_plain", "from a command"],
-            env={**os.environ, **_env(backend, prefix)},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = await asyncio.to_thread(_manage, backend, prefix, "notify_plain", "from a command")
         assert done.returncode == 0, done.stderr
         await _everyone_gets(clients, "from a command", "command")
     finally:
+        await _closing(clients)
+
+
+async def test_a_runworker_process_serves_a_named_channel(
+    site: tuple[Server, str, str], tmp_path: Path
+) -> None:
+    server, backend, prefix = site
+    if backend != "redis":
+        pytest.skip("an in-memory layer lives in one process: a worker cannot reach it")
+    clients = await _clients(server)
+    log = (tmp_path / "runworker.log").open("wb")
+    worker = _runworker(backend, prefix, log)
+    try:
+        args = ("notify_plain", "a job", "--via-worker")
+        done = await asyncio.to_thread(_manage, backend, prefix, *args)
+        assert done.returncode == 0, done.stderr
+        await _everyone_gets(clients, "a job", "worker")  # queued until the worker receives
+    finally:
+        worker.kill()
+        worker.wait(10)
+        log.close()
         await _closing(clients)

@@ -8,7 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "layersite.settings")
 django_asgi = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from layersite import consumers  # noqa: E402
@@ -16,6 +16,7 @@ from layersite import consumers  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_asgi,
+        "channel": ChannelNameRouter({consumers.JOBS_CHANNEL: consumers.JobWorker.as_asgi()}),
         "websocket": AuthMiddlewareStack(
             URLRouter(
                 [

@@ -6,6 +6,7 @@ import json
 from typing import Any, ClassVar, Literal
 
 from asgiref.sync import async_to_sync
+from channels.consumer import AsyncConsumer
 from channels.generic import websocket as channels_websocket
 
 from chanx.channels.websocket import AsyncJsonWebsocketConsumer
@@ -87,3 +88,13 @@ class SyncText(channels_websocket.WebsocketConsumer):  # type: ignore[misc]
     def plain_message(self, event: dict[str, Any]) -> None:
         reply = {"me": "sync", "text": event["text"], "via": event["via"]}
         self.send(text_data=json.dumps(reply))
+
+
+JOBS_CHANNEL = "layersite-jobs"
+
+
+class JobWorker(AsyncConsumer):  # type: ignore[misc]
+    """A ``manage.py runworker layersite-jobs`` background consumer: relays jobs to the group."""
+
+    async def job_run(self, message: dict[str, Any]) -> None:
+        await self.channel_layer.group_send(PLAIN_GROUP, plain_message(message["text"], "worker"))

@@ -7,6 +7,7 @@ DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 INSTALLED_APPS = [
     "daphne",
+    "channels",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",

@@ -1,4 +1,5 @@
-"""``manage.py notify_plain TEXT``: ``group_send`` from a process that serves nothing."""
+"""``manage.py notify_plain TEXT [--via-worker]``: from a process that serves nothing,
+``group_send`` to the consumers' group, or ``send`` a job to the ``runworker`` channel."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.management.base import BaseCommand, CommandParser
 
-from layersite.consumers import PLAIN_GROUP, plain_message
+from layersite.consumers import JOBS_CHANNEL, PLAIN_GROUP, plain_message
 
 
 class Command(BaseCommand):
@@ -16,7 +17,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("text")
+        parser.add_argument("--via-worker", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         layer = get_channel_layer()
-        async_to_sync(layer.group_send)(PLAIN_GROUP, plain_message(options["text"], "command"))
+        if options["via_worker"]:
+            async_to_sync(layer.send)(JOBS_CHANNEL, {"type": "job.run", "text": options["text"]})
+        else:
+            message = plain_message(options["text"], "command")
+            async_to_sync(layer.group_send)(PLAIN_GROUP, message)
