@@ -1,5 +1,8 @@
 """What the application itself costs per frame, without a server: chanx vs raw Starlette.
 
+`django` is the same chanx consumer on Django Channels (`apps/django_ping.py`: Channels'
+routers and auth middleware, chanx's in-memory layer in ``CHANNEL_LAYERS``).
+
 Drives each benchmark app (`bench/apps/`) through ASGI directly: a `receive` that hands out
 N ping frames and a `send` that counts replies, in one event loop, no sockets. The result is
 the application's own CPU per round trip, the part that the round-trip benchmark cannot
@@ -22,6 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "apps"))
 
 from chanx_ping import app as chanx_app
 from raw_starlette import app as raw_app
+
+
+def django_app() -> App:
+    """The Django app, imported on demand (it configures Django when imported)."""
+    from django_ping import application
+
+    return application  # type: ignore[no-any-return]
+
 
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 SCOPE: dict[str, Any] = {
@@ -78,13 +89,16 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="profile chanx's frames")
-    parser.add_argument("--only", choices=("chanx", "raw"), help="measure one app only")
+    parser.add_argument("--only", choices=("chanx", "raw", "django"), help="measure one app only")
+    parser.add_argument("--profile-app", choices=("chanx", "django"), default="chanx")
     parser.add_argument(
         "--suspend", action="store_true", help="each receive() yields once, as a server's does"
     )
     args = parser.parse_args()
     print("| app | CPU µs per frame (best of rounds) |\n|---|---:|")
     apps = [("chanx", chanx_app), ("raw Starlette", raw_app)]
+    if args.only in (None, "django") or args.profile_app == "django":
+        apps.append(("django", django_app()))
     for name, app in [a for a in apps if args.only is None or a[0].startswith(args.only)]:
         asyncio.run(per_frame_us(app, 2_000, args.suspend))  # warm up
         best = min(
@@ -93,8 +107,9 @@ def main() -> None:
         print(f"| {name} | {best:.2f} |")
     if args.profile:
         profile = cProfile.Profile()
-        profile.runcall(asyncio.run, per_frame_us(chanx_app, args.frames, args.suspend))
-        pstats.Stats(profile).sort_stats("tottime").print_stats(15)
+        profiled = dict(apps)[args.profile_app]
+        profile.runcall(asyncio.run, per_frame_us(profiled, args.frames, args.suspend))
+        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import datetime
 import json
+import os
 import shlex
 import statistics
 import subprocess
@@ -38,7 +39,7 @@ import servers
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = servers.BASELINE
-SPECS = {name: servers.FANOUT_SERVERS[name] for name in ("chanx", "chanx-baseline", "raw")}
+SPECS = servers.FANOUT_SERVERS  # chanx, chanx-baseline, raw, upstream, and chanx on Django
 TEXT = "hello everyone in the room"
 BURST_BASE = 1_000_000  # burst sequence numbers start here, apart from the closed loop's
 

@@ -67,6 +67,9 @@ def main() -> None:
     parser.add_argument("--python", action="append", help="interpreter(s) to run under")
     parser.add_argument("--baseline", help="an earlier chanx checkout to compare with")
     parser.add_argument("--frames", type=int, nargs=2, default=(2000, 6000))
+    parser.add_argument(
+        "--django", action="store_true", help="add the consumer on Django (apps/django_ping.py)"
+    )
     args = parser.parse_args()
     low, high = args.frames
     print("| python | app | instructions per frame | vs raw |\n|---|---|---:|---:|")
@@ -81,6 +84,11 @@ def main() -> None:
         rows = [("raw Starlette", raw), ("chanx", per_frame(python, "chanx", "", low, high))]
         if args.baseline:
             rows.append(("chanx (baseline)", per_frame(python, "chanx", args.baseline, low, high)))
+        if args.django:
+            rows.append(("chanx on Django", per_frame(python, "django", "", low, high)))
+            if args.baseline:
+                count = per_frame(python, "django", args.baseline, low, high)
+                rows.append(("chanx on Django (baseline)", count))
         for name, count in rows:
             print(f"| {version} | {name} | {count:,} | {count / raw:.2f}x |")
 

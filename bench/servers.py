@@ -89,6 +89,19 @@ SERVERS: dict[str, ServerSpec] = {
         ),
         ServerSpec("raw", "raw_starlette:app", main_python, description="raw Starlette"),
         ServerSpec(
+            "django",
+            "django_ping:application",
+            main_python,
+            description="chanx on Django Channels (chanx in-memory layer in CHANNEL_LAYERS)",
+        ),
+        ServerSpec(
+            "django-channels-layer",
+            "django_ping:application",
+            main_python,
+            env={"BENCH_DJANGO_LAYER": "channels-memory"},
+            description="chanx on Django Channels (Channels' InMemoryChannelLayer)",
+        ),
+        ServerSpec(
             "upstream",
             "upstream_chanx_ping:app",
             _upstream_python,
@@ -122,6 +135,16 @@ FANOUT_SERVERS: dict[str, ServerSpec] = {
             main_python,
             env={"PYTHONPATH": baseline_pythonpath(BASELINE)},
             description=f"chanx at {BASELINE or '$CHANX_BENCH_BASELINE (unset)'}",
+        ),
+        *(  # chanx on Django Channels, one server per CHANNEL_LAYERS backend (apps/django_site)
+            ServerSpec(
+                f"django-{layer}",
+                "django_fanout:application",
+                main_python,
+                env={"BENCH_DJANGO_LAYER": layer, "BENCH_PREFIX": f"bench-fanout-{os.getpid()}"},
+                description=f"chanx on Django Channels, CHANNEL_LAYERS backend {layer}",
+            )
+            for layer in ("channels-memory", "chanx-memory", "chanx-redis")
         ),
     )
 }

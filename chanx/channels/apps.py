@@ -19,6 +19,7 @@ class ChanxConfig(AppConfig):
         """Register the checks and apply the plugin switches from ``CHANX``."""
         from chanx.channels.checks import (
             check_camelize_plugin,
+            check_channel_layer_backends,
             check_channel_layers,
             check_chanx_settings,
         )
@@ -26,6 +27,7 @@ class ChanxConfig(AppConfig):
         checks.register(check_chanx_settings, "chanx")
         checks.register(check_camelize_plugin, "chanx")
         checks.register(check_channel_layers, "chanx")
+        checks.register(check_channel_layer_backends, "chanx")
         apply_plugin_switches()
 
 

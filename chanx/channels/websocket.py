@@ -60,7 +60,7 @@ class AsyncJsonWebsocketConsumer(BaseConsumer[EventT], abstract=True):
             scope = dict(scope, path_params=dict(scope.get("url_route", {}).get("kwargs", {})))
         self.scope = scope
         self.apply_overrides(self._initkwargs)
-        await serve(self, receive, send)
+        await serve(self, receive, _unwrap_session_send(send))
 
     @classmethod
     def as_asgi(cls, **initkwargs: Any) -> Any:
@@ -110,6 +110,31 @@ class AsyncJsonWebsocketConsumer(BaseConsumer[EventT], abstract=True):
             await make()
 
         async_to_sync(call)()
+
+
+def _unwrap_session_send(send: Send) -> Send:
+    """The server's `send` from under Channels' ``SessionMiddleware`` wrappers, when inert.
+
+    ``SessionMiddleware`` (in ``AuthMiddlewareStack``) wraps `send` to save the session and
+    set its cookie on HTTP responses; for WebSocket messages the wrapper only reads the
+    session's state and passes the message on, a coroutine and two lazy-object lookups per
+    frame. A wrapper that acts on ``http.*`` messages only is skipped; any other `send`
+    (another middleware's, or a future wrapper that acts on WebSocket messages) is kept.
+    """
+    from channels import sessions
+
+    session_wrapper: Any = sessions.InstanceSessionWrapper
+    while True:
+        wrapper: Any = getattr(send, "__self__", None)
+        if (
+            type(wrapper) is not session_wrapper
+            or getattr(send, "__func__", None) is not session_wrapper.send
+        ):
+            return send
+        acts_on = {*wrapper.save_message_types, *wrapper.cookie_response_message_types}
+        if not all(kind.startswith("http.") for kind in acts_on):
+            return send
+        send = wrapper.real_send
 
 
 def _inside_sync_to_async() -> bool:

@@ -170,6 +170,8 @@ class BaseChannelLayer(ABC):
     """
 
     extensions: ClassVar[list[str]] = ["groups", "flush"]
+    MAX_NAME_LENGTH: ClassVar[int] = MAX_NAME_LENGTH
+    """Channel and group names must be shorter than this (Channels' attribute name)."""
     drop_log_interval: ClassVar[float] = 10.0
     """At most one WARNING about dropped messages per this many seconds, per layer."""
 
@@ -212,6 +214,69 @@ class BaseChannelLayer(ABC):
             f"{type(self).__name__}(capacity={self.capacity}, expiry={self.expiry}, "
             f"group_expiry={self.group_expiry})"
         )
+
+    # Django Channels' `BaseChannelLayer` helpers, so code written against Channels' layers
+    # (consumers, tests, management commands) runs unchanged on chanx's. Channels raises
+    # TypeError for any bad name; these do too, with chanx's message.
+
+    def require_valid_channel_name(self, name: object, receive: bool = False) -> bool:
+        """Return True if `name` is a valid channel name (Channels' spelling).
+
+        Args:
+            name: The candidate name.
+            receive: Accepted for Channels' signature; a full process-local name is
+                receivable here, so it changes nothing.
+
+        Raises:
+            TypeError: The name is not a valid channel name.
+        """
+        try:
+            validate_channel_name(name)
+        except ValueError as exc:
+            raise TypeError(str(exc)) from None
+        return True
+
+    def require_valid_group_name(self, name: object) -> bool:
+        """Return True if `name` is a valid group name (Channels' spelling).
+
+        Raises:
+            TypeError: The name is not a valid group name.
+        """
+        try:
+            validate_group_name(name)
+        except ValueError as exc:
+            raise TypeError(str(exc)) from None
+        return True
+
+    def valid_channel_name(self, name: object, receive: bool = False) -> bool:
+        """Channels' older name for `require_valid_channel_name`."""
+        return self.require_valid_channel_name(name, receive)
+
+    def valid_group_name(self, name: object) -> bool:
+        """Channels' older name for `require_valid_group_name`."""
+        return self.require_valid_group_name(name)
+
+    def valid_channel_names(self, names: list[str], receive: bool = False) -> bool:
+        """Return True if `names` is a non-empty list of valid channel names.
+
+        Raises:
+            TypeError: `names` is not a non-empty list, or one of them is invalid.
+        """
+        if not isinstance(names, list) or not names:
+            raise TypeError(f"names must be a non-empty list of channel names, got {names!r}")
+        for name in names:
+            self.require_valid_channel_name(name, receive)
+        return True
+
+    def match_type_and_length(self, name: object) -> bool:
+        """Whether `name` is a str shorter than `MAX_NAME_LENGTH`."""
+        return isinstance(name, str) and len(name) < self.MAX_NAME_LENGTH
+
+    @staticmethod
+    def non_local_name(name: str) -> str:
+        """The part of a channel name up to and including ``!`` (all of it without one)."""
+        mark = name.find("!")
+        return name if mark < 0 else name[: mark + 1]
 
     @abstractmethod
     async def new_channel(self, prefix: str = "specific.") -> str:

@@ -209,6 +209,30 @@ class LayerContract:
         with pytest.raises(ValueError, match="Invalid channel name"):
             await layer.new_channel("bad prefix ")
 
+    async def test_channels_name_helpers_accept_good_names_and_raise_type_error(
+        self, layer: BaseChannelLayer
+    ) -> None:
+        """Django Channels' `BaseChannelLayer` helpers, for code written against its layers."""
+        channel = await layer.new_channel()
+        assert layer.require_valid_channel_name(channel) is True
+        assert layer.require_valid_channel_name(channel, receive=True) is True
+        assert layer.require_valid_group_name("room-1.a_b") is True
+        assert layer.valid_channel_names([channel, "plain.name"]) is True
+        assert layer.valid_channel_name(channel) is True
+        assert layer.valid_group_name("room") is True
+        for bad in ("has space", "x" * layer.MAX_NAME_LENGTH, 42):
+            with pytest.raises(TypeError):
+                layer.require_valid_channel_name(bad)
+        for bad in BAD_GROUP_NAMES:
+            with pytest.raises(TypeError, match="roup name"):
+                layer.require_valid_group_name(bad)
+        with pytest.raises(TypeError, match="non-empty list"):
+            layer.valid_channel_names([])
+        assert layer.match_type_and_length("a" * (layer.MAX_NAME_LENGTH - 1))
+        assert not layer.match_type_and_length("a" * layer.MAX_NAME_LENGTH)
+        assert layer.non_local_name(channel) == channel[: channel.index("!") + 1]
+        assert layer.non_local_name("plain.name") == "plain.name"
+
     @pytest.mark.parametrize(
         ("message", "error"),
         [

@@ -185,3 +185,43 @@ def test_sync_twin_in_a_process_without_a_serving_loop_runs_its_own() -> None:
 
     state.home_loop = None
     Listener.broadcast_event_sync(Told(payload="nobody listens"))
+
+
+def test_the_session_send_wrapper_is_skipped_only_while_it_ignores_websocket_messages() -> None:
+    from channels.sessions import InstanceSessionWrapper
+
+    from chanx.channels.websocket import _unwrap_session_send
+
+    async def server_send(message: Any) -> None:
+        return None
+
+    scope = {"type": "websocket", "cookies": {}}
+    inner = InstanceSessionWrapper(scope, server_send)
+    outer = InstanceSessionWrapper(inner.scope, inner.send)  # nested stacks pass through
+    assert _unwrap_session_send(inner.send) is server_send
+    assert _unwrap_session_send(outer.send) is server_send
+    assert _unwrap_session_send(server_send) is server_send
+    acting = InstanceSessionWrapper(scope, server_send)
+    acting.save_message_types = ["http.response.start", "websocket.accept"]
+    assert _unwrap_session_send(acting.send) == acting.send
+
+
+class SessionReader(AsyncJsonWebsocketConsumer):
+    send_completion = True
+
+    @ws_handler
+    async def handle_where(self, message: Where) -> Here:
+        session = self.scope["session"]
+        return Here(payload={"session": type(session._wrapped).__name__})
+
+
+async def test_behind_auth_middleware_frames_flow_and_the_session_is_in_scope() -> None:
+    from channels.auth import AuthMiddlewareStack
+
+    app = AuthMiddlewareStack(URLRouter([path("s/", SessionReader.as_asgi())]))
+    async with WebsocketCommunicator(app, "/s/") as ws:
+        for _ in range(2):
+            await ws.send_message(Where())
+            assert await ws.receive_all_messages() == [
+                {"action": "here", "payload": {"session": "SessionStore"}}
+            ]
