@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import datetime
 import json
-import os
 import shlex
 import statistics
 import subprocess
