@@ -203,6 +203,30 @@ class _Body:
     pass
 
 
+class SlowInfoTopic(Topic[Said]):
+    pattern = "slow/{room}"
+    track_presence = True
+    presence_events = True
+
+    async def presence_info(self) -> dict[str, Any] | None:
+        await asyncio.sleep(0.2)  # a slow lookup: `subscribed` must still follow the record
+        return {"path": self.scope["path"]}
+
+
+async def test_a_member_is_listed_in_presence_by_the_time_it_is_told_subscribed(
+    adapter: Any,
+) -> None:
+    slow = topic_for(adapter, SlowInfoTopic)
+    app = adapter.app(("/a", adapter.consumer(_Body, topics=[slow])))
+    async with adapter.client(app, "/a") as alice:
+        reply = await subscribe(alice, "slow/1")
+        assert reply["action"] == "subscribed"
+        present = await slow.presence("slow/1")
+        assert [m.info for m in present] == [{"path": "/a"}]
+        joined = await alice.receive_json()  # her own join push comes after `subscribed`
+        assert (joined["action"], joined["payload"]["id"]) == ("presence_join", present[0].id)
+
+
 async def test_as_consumer_subscribes_from_the_url_and_takes_bare_frames(adapter: Any) -> None:
     feed = topic_for(adapter, FeedTopic)
     consumer = feed.as_consumer(base=adapter.base)

@@ -176,6 +176,11 @@ class TopicSession:
                 await layer.group_discard(topic_class.group_name(name), consumer.channel_name)
             raise
         reply.update(offset=position.offset, epoch=position.epoch)
+        if topic_class.track_presence:  # listed before `subscribed`, as seen from any process
+            try:
+                await presence.join(subscription, store, layer)
+            except Exception:
+                logger.exception("recording presence on %r failed", name)
         await self._reply(self.plan.subscribed_frame, {**envelope, **reply})
         feed.epoch = position.epoch
         feed.last = since.offset if since is not None and entries is not None else position.offset
@@ -184,11 +189,6 @@ class TopicSession:
         buffered, feed.buffer = feed.buffer or [], None
         for push in buffered:
             await accept_push(self, feed, push)
-        if topic_class.track_presence:
-            try:
-                await presence.join(subscription, store, layer)
-            except Exception:
-                logger.exception("recording presence on %r failed", name)
         try:
             await subscription.on_subscribe()
         except Exception:
