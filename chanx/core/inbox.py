@@ -83,8 +83,8 @@ class LayerInbox:
 
     def open(self) -> None:
         """Start taking the channel's messages (and serve any that queued before)."""
-        self._layer.listen(self._channel, self)
         try:
+            self._layer.listen(self._channel, self)
             message = self._layer.receive_nowait(self._channel)
         except LayerClosed:
             self.layer_closed()
