@@ -358,12 +358,9 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
             logger.debug("%s ignored a layer message of type %r", plan.consumer, kind)
 
     def _forward_relay(self, message: dict[str, Any]) -> bool | asyncio.Task[None]:
-        """Serve a relay of this consumer's wire within the call, by forwarding its frame.
+        """`LayerInbox`'s quick path: forward a relay of this consumer's wire within the call.
 
-        For `LayerInbox` (used only when nothing else must happen per relay: no completion
-        frame, no logging, no observer). Returns True when served, the task still sending
-        it when the send suspended, False when the message needs `_serve_layer_message`.
-        """
+        True when served, the task still sending it if the send suspended, else False."""
         if message.get("type") != RELAY_TYPE or message.get("wire") != self._plan.codec.wire_id:
             return False
         if message.get("exclude") == self.channel_name:

@@ -109,7 +109,11 @@ class LayerInbox:
             return False
         quick = self._quick
         if quick is not None:
-            done: Literal[True, False] | asyncio.Task[None] = quick(message)
+            try:
+                done: Literal[True, False] | asyncio.Task[None] = quick(message)
+            except Exception:  # the server's send failed: as a handler's failure would
+                logger.exception("%s: serving a channel-layer message failed", self._name)
+                return True
             if done is True:
                 return True
             if done is not False:  # its send suspended: later messages wait behind it

@@ -36,6 +36,8 @@ class Consumer:
     def quick(self, message: dict[str, Any]) -> bool | asyncio.Task[None]:
         if message["type"] != "relay":
             return False
+        if message["n"] == self.fail_on:
+            raise RuntimeError("server send bug")
         if self.send_gate is None:
             self.quick_served.append(message["n"])
             return True
@@ -184,4 +186,19 @@ async def test_opening_on_a_closed_layer_serves_nothing(caplog: pytest.LogCaptur
     with caplog.at_level(logging.INFO, logger="chanx.consumer"):
         inbox.open()
     assert "channel layer closed; events stop" in caplog.text
+    await inbox.close()
+
+
+async def test_a_failing_quick_send_is_logged_and_the_inbox_stays_usable(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    consumer = Consumer()
+    consumer.fail_on = 1
+    layer, channel, inbox = await inbox_for(consumer)
+    with caplog.at_level(logging.ERROR, logger="chanx.consumer"):
+        await layer.group_send("room", msg(1))
+    assert "serving a channel-layer message failed" in caplog.text
+    await layer.group_send("room", msg(2))
+    assert consumer.quick_served == [2]
+    assert layer.receive_nowait(channel) is None
     await inbox.close()
