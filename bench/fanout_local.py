@@ -112,7 +112,7 @@ async def client(args: argparse.Namespace) -> dict[str, Any]:
     server = psutil.Process(args.server_pid)
     tally = Tally(args.members)
     sockets: list[Any] = []
-    async with asyncio.timeout(30 + args.members / 100):  # compression=None: measure servers
+    async with asyncio.timeout(60 + args.members / 20):  # compression=None: measure servers
         for first in range(0, args.members, 250):  # in batches: the server's listen backlog
             opening = (connect(args.url, compression=None, open_timeout=60)
                        for _ in range(first, min(args.members, first + 250)))  # fmt: skip
@@ -197,7 +197,7 @@ def run_one(args: argparse.Namespace, name: str, round_no: int) -> dict[str, Any
         command = [sys.executable, __file__, "--client", "--url", server.url,
                    "--server-pid", str(server.pid), *args.client_args]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, check=False,
-                              timeout=300 + args.members / 20)  # fmt: skip
+                              timeout=600 + args.members / 10)  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(f"{name}: load client failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
