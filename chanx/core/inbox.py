@@ -23,7 +23,7 @@ import contextlib
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chanx.layers.exceptions import LayerClosed
 
@@ -110,7 +110,7 @@ class LayerInbox:
         quick = self._quick
         if quick is not None:
             try:
-                done: Literal[True, False] | asyncio.Task[None] = quick(message)
+                done = quick(message)
             except Exception:  # the server's send failed: as a handler's failure would
                 logger.exception("%s: serving a channel-layer message failed", self._name)
                 return True
@@ -134,13 +134,13 @@ class LayerInbox:
     async def _drain(self, sending: asyncio.Task[None] | None, message: Message | None) -> None:
         """The inbox's task: finish `sending` or serve `message`, then what queued meanwhile."""
         try:
-            if sending is not None:
-                await sending
-            elif message is not None:
-                try:
+            try:
+                if sending is not None:
+                    await sending
+                elif message is not None:
                     await self._serve(message)
-                except Exception:
-                    logger.exception("%s: serving a channel-layer message failed", self._name)
+            except Exception:
+                logger.exception("%s: serving a channel-layer message failed", self._name)
             while not self._closed:
                 try:
                     message = self._layer.receive_nowait(self._channel)

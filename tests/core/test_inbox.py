@@ -25,6 +25,7 @@ class Consumer:
         self.handler_gate: asyncio.Event | None = None
         self.send_gate: asyncio.Event | None = None
         self.fail_on: int | None = None
+        self.fail_later: int | None = None
 
     async def serve(self, message: dict[str, Any]) -> None:
         if message["n"] == self.fail_on:
@@ -45,6 +46,8 @@ class Consumer:
 
         async def finish() -> None:
             await gate.wait()
+            if message["n"] == self.fail_later:
+                raise RuntimeError("server send bug after a wait")
             self.quick_served.append(message["n"])
 
         return asyncio.get_running_loop().create_task(finish())
@@ -201,4 +204,21 @@ async def test_a_failing_quick_send_is_logged_and_the_inbox_stays_usable(
     await layer.group_send("room", msg(2))
     assert consumer.quick_served == [2]
     assert layer.receive_nowait(channel) is None
+    await inbox.close()
+
+
+async def test_a_suspended_send_that_fails_is_logged_and_the_queue_still_served(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    consumer = Consumer()
+    consumer.send_gate = asyncio.Event()
+    consumer.fail_later = 1
+    layer, _, inbox = await inbox_for(consumer)
+    with caplog.at_level(logging.ERROR, logger="chanx.consumer"):
+        await layer.group_send("room", msg(1))
+        await layer.group_send("room", msg(2))
+        consumer.send_gate.set()
+        await settle()
+    assert "serving a channel-layer message failed" in caplog.text
+    assert consumer.served == [2]
     await inbox.close()
