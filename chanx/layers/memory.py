@@ -166,11 +166,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
         return message
 
     def receive_nowait(self, channel: str) -> dict[str, Any] | None:
-        """The next unexpired message queued on `channel`, or None if there is none.
-
-        Raises:
-            LayerClosed: The layer was closed.
-        """
+        """The next unexpired message queued on `channel`, or None; `LayerClosed` if closed."""
         validate_channel_name(channel)
         self._check_open()
         state = self._channels.get(channel)
@@ -179,16 +175,11 @@ class InMemoryChannelLayer(BaseChannelLayer):
         return state.take(self.clock(), self.stats)
 
     def listen(self, channel: str, listener: ChannelListener) -> None:
-        """Offer messages sent to `channel` to `listener` instead of queuing them.
+        """Offer messages sent to `channel` to `listener` (see `ChannelListener`).
 
-        While `channel` has nothing queued, each message sent to it (`send`, `group_send`) is
-        handed to `listener.offer()` inside the sender's call; a declined message is queued
-        as usual (capacity, expiry, drops) and the listener takes it with `receive_nowait`.
-        A task waiting in `receive` on the channel still gets messages first. Replaces an
-        earlier listener of the channel.
-
-        Raises:
-            LayerClosed: The layer was closed.
+        While nothing is queued on `channel`, `send` and `group_send` hand each message to
+        `listener.offer()` within their call; a declined one is queued as usual. A task
+        waiting in `receive` still comes first. Raises `LayerClosed` once closed.
         """
         validate_channel_name(channel)
         self._check_open()
@@ -287,10 +278,18 @@ class InMemoryChannelLayer(BaseChannelLayer):
             if state.waiters and state.wake_waiter(message):
                 sent += 1
                 continue
-            if not state.queue and state.listener is not None and state.offer(message):
-                handed += 1
-                continue
             queue = state.queue
+            listener = state.listener
+            if listener is not None and not queue:  # `LocalChannel.offer`, inlined
+                try:
+                    taken = listener.offer(message)
+                except Exception:
+                    logger.exception("a channel listener raised; the message is queued instead")
+                    taken = False
+                if taken:
+                    state.taken += 1
+                    handed += 1
+                    continue
             size = len(queue) if queue is not None else 0
             if size >= state.capacity:
                 self.stats.expired += state.purge(now)
