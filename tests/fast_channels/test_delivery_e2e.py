@@ -9,8 +9,11 @@ get it; and the members are served in a rotating order, so none is always served
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
+import os
+import socket
 import statistics
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar, Literal
@@ -22,6 +25,7 @@ from starlette.routing import WebSocketRoute
 
 from chanx.core.connection import Connection
 from chanx.core.decorators import event_handler, ws_handler
+from chanx.core.process import state
 from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
 from chanx.messages.base import BaseMessage
 from chanx.testing.server import LiveServer
@@ -222,3 +226,71 @@ async def test_members_are_served_in_a_rotating_order(
         assert all(0.25 * size < position < 0.75 * size for position in mean_position)
     finally:
         await leave(members)
+
+
+class Blob(BaseMessage):
+    action: Literal["blob"] = "blob"
+    payload: str
+
+
+class Feed(AsyncJsonWebsocketConsumer):
+    groups: ClassVar[list[str]] = ["feed"]
+    allow_missing_origin = True
+    send_timeout = 0.5
+
+    @ws_handler(output_type=Blob)
+    async def handle_blob(self, message: Blob) -> None:
+        await self.broadcast_message(message)
+
+
+async def never_reading(port: int, path: str) -> socket.socket:
+    """A WebSocket client that completes the handshake and then never reads."""
+    loop = asyncio.get_running_loop()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await loop.sock_connect(sock, ("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    await loop.sock_sendall(
+        sock,
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode(),
+    )
+    head = b""
+    async with asyncio.timeout(10):
+        while b"\r\n\r\n" not in head:
+            head += await loop.sock_recv(sock, 1)  # byte by byte: leave every frame unread
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+async def test_a_member_that_never_reads_is_aborted_and_the_others_get_every_relay() -> None:
+    app = Starlette(routes=[WebSocketRoute("/feed", Feed.as_asgi())])
+    async with LiveServer(app) as server:
+        stuck = await never_reading(server.port, "/feed")
+        members = [
+            await websockets.connect(server.ws_url("/feed"), max_queue=None) for _ in range(5)
+        ]
+        aborted_before = state.slow_consumer_closes
+        try:
+            chunk = "x" * 65536
+            count = 60  # about 4 MiB: far more than the stuck client's socket buffers hold
+            for n in range(count):
+                await members[0].send(json.dumps({"action": "blob", "payload": f"{n:04d}{chunk}"}))
+
+            async def numbers(ws: websockets.ClientConnection) -> list[int]:
+                got = []
+                async with asyncio.timeout(60):
+                    while len(got) < count:
+                        got.append(int(json.loads(await ws.recv())["payload"][:4]))
+                return got
+
+            received = await asyncio.gather(*(numbers(ws) for ws in members))
+            assert all(got == list(range(count)) for got in received)
+            async with asyncio.timeout(30):  # the watchdog aborts the stuck relay send
+                while state.slow_consumer_closes == aborted_before:  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+        finally:
+            stuck.close()
+            await leave(members)
