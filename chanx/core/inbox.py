@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chanx.layers.exceptions import LayerClosed
@@ -85,12 +85,10 @@ class LayerInbox:
         """Start taking the channel's messages (and serve any that queued before)."""
         try:
             self._layer.listen(self._channel, self)
-            message = self._layer.receive_nowait(self._channel)
         except LayerClosed:
             self.layer_closed()
             return
-        if message is not None:
-            self._start(self._drain(None, message))
+        self._take_queued()
 
     async def close(self) -> None:
         """Stop listening; cancel the message in progress and wait until it has stopped."""
@@ -107,6 +105,17 @@ class LayerInbox:
         """Take `message` now unless a message is in progress (then the layer queues it)."""
         if self._busy is not None or self._closed:
             return False
+        self._take(message)
+        return True
+
+    def layer_closed(self) -> None:
+        """The layer was closed: events stop for this connection."""
+        if not self._closed:
+            self._closed = True
+            logger.info("%s: channel layer closed; events stop for this connection", self._name)
+
+    def _take(self, message: Message) -> bool:
+        """Serve `message` (the inbox is idle); True if it is idle again at once."""
         quick = self._quick
         if quick is not None:
             try:
@@ -117,43 +126,53 @@ class LayerInbox:
             if done is True:
                 return True
             if done is not False:  # its send suspended: later messages wait behind it
-                self._start(self._drain(done, None))
-                return True
-        self._start(self._drain(None, message))
-        return True
+                self._busy = done
+                done.add_done_callback(self._sent)
+                return False
+        self._busy = asyncio.get_running_loop().create_task(
+            self._drain(message), context=self._context
+        )
+        return False
 
-    def layer_closed(self) -> None:
-        """The layer was closed: events stop for this connection."""
-        if not self._closed:
-            self._closed = True
-            logger.info("%s: channel layer closed; events stop for this connection", self._name)
+    def _sent(self, sending: asyncio.Task[None]) -> None:
+        """A suspended send ended: serve what queued behind it, within this callback."""
+        if self._busy is sending:
+            self._busy = None
+        if sending.cancelled():
+            return
+        error = sending.exception()
+        if error is not None:
+            logger.error(
+                "%s: serving a channel-layer message failed",
+                self._name,
+                exc_info=(type(error), error, error.__traceback__),
+            )
+        self._take_queued()
 
-    def _start(self, work: Coroutine[Any, Any, None]) -> None:
-        self._busy = asyncio.get_running_loop().create_task(work, context=self._context)
-
-    async def _drain(self, sending: asyncio.Task[None] | None, message: Message | None) -> None:
-        """The inbox's task: finish `sending` or serve `message`, then what queued meanwhile."""
-        try:
+    def _take_queued(self) -> None:
+        """Serve queued messages, in order, until the queue is empty or one is in progress."""
+        while not self._closed and self._busy is None:
             try:
-                if sending is not None:
-                    await sending
-                elif message is not None:
+                message = self._layer.receive_nowait(self._channel)
+            except LayerClosed:
+                self.layer_closed()
+                return
+            if message is None or not self._take(message):
+                return
+
+    async def _drain(self, first: Message) -> None:
+        """The inbox's task: serve `first`, then what queued meanwhile, then go idle."""
+        message: Message | None = first
+        try:
+            while message is not None and not self._closed:
+                try:
                     await self._serve(message)
-            except Exception:
-                logger.exception("%s: serving a channel-layer message failed", self._name)
-            while not self._closed:
+                except Exception:
+                    logger.exception("%s: serving a channel-layer message failed", self._name)
                 try:
                     message = self._layer.receive_nowait(self._channel)
                 except LayerClosed:
                     self.layer_closed()
                     return
-                if message is None:
-                    return
-                try:
-                    await self._serve(message)
-                except Exception:
-                    logger.exception("%s: serving a channel-layer message failed", self._name)
         finally:
-            if sending is not None and not sending.done():
-                sending.cancel()
             self._busy = None
