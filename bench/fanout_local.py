@@ -56,11 +56,13 @@ class Tally:
         self.counts: dict[int, int] = {}
         self.done: dict[int, asyncio.Event] = {}
         self.latencies_ns: list[int] = []
+        self.member_ns = [0] * members  # each member's closed-loop latency total
+        self.member_count = [0] * members
         self.burst_received = 0
         self.last_delivery = 0.0
         self.closes: list[str] = []
 
-    async def read(self, ws: Any) -> None:
+    async def read(self, ws: Any, member: int) -> None:
         from websockets.exceptions import ConnectionClosed
 
         clock = time.perf_counter_ns
@@ -72,7 +74,10 @@ class Tally:
                 if seq >= BURST_BASE:
                     self.burst_received += 1
                     continue
-                self.latencies_ns.append(now - self.sent_ns[seq])
+                latency = now - self.sent_ns[seq]
+                self.latencies_ns.append(latency)
+                self.member_ns[member] += latency
+                self.member_count[member] += 1
                 self.counts[seq] = count = self.counts.get(seq, 0) + 1
                 if count == self.members:
                     self.done[seq].set()
@@ -97,12 +102,15 @@ async def client(args: argparse.Namespace) -> dict[str, Any]:
 
     server = psutil.Process(args.server_pid)
     tally = Tally(args.members)
-    async with asyncio.timeout(30):  # compression=None: measure the servers, not deflate
-        opening = (connect(args.url, compression=None) for _ in range(args.members))
-        sockets = list(await asyncio.gather(*opening))
-    readers = [asyncio.create_task(tally.read(ws)) for ws in sockets]
+    sockets: list[Any] = []
+    async with asyncio.timeout(60 + args.members / 20):  # compression=None: measure servers
+        for first in range(0, args.members, 250):  # in batches: the server's listen backlog
+            opening = (connect(args.url, compression=None, open_timeout=60)
+                       for _ in range(first, min(args.members, first + 250)))  # fmt: skip
+            sockets.extend(await asyncio.gather(*opening))
+    readers = [asyncio.create_task(tally.read(ws, i)) for i, ws in enumerate(sockets)]
     sender = sockets[0]
-    await asyncio.sleep(0.5)  # let every connection finish joining the group
+    await asyncio.sleep(0.5 + args.members / 4000)  # every connection finishes joining
     result: dict[str, Any] = {"members": args.members, "timeouts": 0}
     try:
         seq, measured_from, cpu0, started = 0, 0, 0.0, 0.0
@@ -122,6 +130,7 @@ async def client(args: argparse.Namespace) -> dict[str, Any]:
         elapsed = time.perf_counter() - started
         deliveries = sum(tally.counts.get(s, 0) for s in range(measured_from, seq))
         latencies = sorted(tally.latencies_ns)
+        means = [t / n / 1e6 for t, n in zip(tally.member_ns, tally.member_count, strict=True) if n]
         result.update(
             broadcasts=args.broadcasts,
             deliveries=deliveries,
@@ -130,6 +139,13 @@ async def client(args: argparse.Namespace) -> dict[str, Any]:
             server_cpu_us_per_delivery=cpu / max(deliveries, 1) * 1e6,
             p50_ms=_pct_ms(latencies, 0.5) if latencies else None,
             p99_ms=_pct_ms(latencies, 0.99) if latencies else None,
+            # per-member mean latency: a fixed order serves the first member first every time
+            member_mean_min_ms=min(means) if means else None,
+            member_mean_max_ms=max(means) if means else None,
+            member_spread_ms=(max(means) - min(means)) if means else None,
+            member_mean_stdev_ms=statistics.pstdev(means) if means else None,
+            first_member_mean_ms=means[0] if means else None,
+            last_member_mean_ms=means[-1] if means else None,
         )
 
         await asyncio.sleep(0.2)
@@ -171,13 +187,15 @@ def run_one(args: argparse.Namespace, name: str, round_no: int) -> dict[str, Any
     with servers.running(SPECS[name], args.loop) as server:
         command = [sys.executable, __file__, "--client", "--url", server.url,
                    "--server-pid", str(server.pid), *args.client_args]  # fmt: skip
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, check=False,
+                              timeout=600 + args.members / 10)  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(f"{name}: load client failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     result.update(server=name, round=round_no)
     print(f"bench: round {round_no} {name:<15} closed {result['server_cpu_us_per_delivery']:.2f}"
-          f" µs/delivery p50 {result['p50_ms']:.2f} ms p99 {result['p99_ms']:.2f} ms; "
+          f" µs/delivery p50 {result['p50_ms']:.2f} ms p99 {result['p99_ms']:.2f} ms "
+          f"member spread {result['member_spread_ms']:.2f} ms; "
           f"burst lost {result['burst_lost']:,}", file=sys.stderr, flush=True)  # fmt: skip
     return result
 
@@ -192,7 +210,8 @@ def chanx_origin(name: str) -> str:
 
 
 FIELDS = ("server_cpu_us_per_delivery", "p50_ms", "p99_ms", "deliveries_per_s",
-          "burst_lost", "burst_server_cpu_us_per_delivery", "burst_s")  # fmt: skip
+          "burst_lost", "burst_server_cpu_us_per_delivery", "burst_s", "member_spread_ms",
+          "member_mean_stdev_ms", "first_member_mean_ms", "last_member_mean_ms")  # fmt: skip
 
 
 def summarise(runs: list[dict[str, Any]], names: list[str]) -> dict[str, dict[str, Any]]:
@@ -215,15 +234,16 @@ def markdown(summary: dict[str, dict[str, Any]], args: argparse.Namespace) -> st
     lines = [
         f"| server | CPU µs/delivery (closed) | p50 ms | p99 ms | deliveries/s (closed) | "
         f"burst lost of {args.burst * args.members:,} | CPU µs/delivery (burst) | burst s | "
-        "closed by server |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "closed by server | member spread ms (first / last member) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for name, s in summary.items():
         lines.append(
             f"| {name} | {s['server_cpu_us_per_delivery']:.2f} | {s['p50_ms']:.2f} | "
             f"{s['p99_ms']:.2f} | {s['deliveries_per_s']:,.0f} | {s['burst_lost']:,.0f} | "
             f"{s['burst_server_cpu_us_per_delivery']:.2f} | {s['burst_s']:.2f} | "
-            f"{', '.join(s['closes']) or 'none'} |"
+            f"{', '.join(s['closes']) or 'none'} | {s['member_spread_ms']:.2f} "
+            f"({s['first_member_mean_ms']:.2f} / {s['last_member_mean_ms']:.2f}) |"
         )
     if "chanx" in summary:
         lines += ["", "| ratio | CPU/delivery (closed) | p50 | CPU/delivery (burst) | burst lost |",
@@ -255,8 +275,14 @@ def main() -> int:
     parser.add_argument("--loop", default="auto", choices=("auto", "asyncio", "uvloop"))
     parser.add_argument("--json", type=Path, help="also write every run and the summary here")
     args = parser.parse_args()
-    if not 1 <= args.members <= 1000 or not 1 <= args.burst <= 10_000 or args.rounds > 20:
-        raise SystemExit("bounds: 1-1000 members, 1-10000 burst, at most 20 rounds")
+    if not 1 <= args.members <= 10_000 or not 1 <= args.burst <= 10_000 or args.rounds > 20:
+        raise SystemExit("bounds: 1-10000 members, 1-10000 burst, at most 20 rounds")
+    import resource  # the client and the servers (which inherit it) hold a socket per member
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = min(hard, args.members + 1000)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     if args.client:
         if urlsplit(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
             raise SystemExit(f"{args.url} is not on the loopback interface; refusing")

@@ -48,6 +48,7 @@ def build_app() -> Any:
     import chanx
     from chanx.core import watchdog
     from chanx.core.decorators import event_handler
+    from chanx.core.process import state as process_state
     from chanx.fast_channels.lifespan import lifespan
     from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
     from chanx.messages.base import BaseMessage
@@ -96,7 +97,7 @@ def build_app() -> Any:
             {
                 "rss": psutil.Process().memory_info().rss,
                 "live": len(watchdog.live_connections()),
-                "slow_closes": watchdog.slow_consumer_closes,
+                "slow_closes": process_state.slow_consumer_closes,
                 "sent": state["sent"],
             }
         )

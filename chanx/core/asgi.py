@@ -8,7 +8,8 @@ The life of a connection, in order:
    (`chanx.core.handshake`), all within `auth_timeout`;
 3. read client frames: each runs in its own task, in order (`FrameRunner`); while
    `max_pending_frames` wait, stop calling `receive()` so the server stops reading the
-   socket and TCP slows the client; channel-layer messages are served concurrently;
+   socket and TCP slows the client; channel-layer messages are served concurrently (by a
+   `LayerInbox` the layer hands them to, or a task waiting in `receive()` on other layers);
 4. at disconnect (or an abort by the slow-reader watchdog): give a running frame the
    shutdown grace on a server restart (1012), cancel what is left, leave the groups, call
    `disconnect()`.
@@ -30,9 +31,10 @@ from chanx.conf import value_for
 from chanx.core import sync
 from chanx.core.close_codes import CloseCode
 from chanx.core.connection import Connection
-from chanx.core.consumer import RUNTIME_SETTINGS
+from chanx.core.consumer import RUNTIME_SETTINGS, BaseConsumer
 from chanx.core.frames import FrameRunner
 from chanx.core.handshake import open_connection, refuse
+from chanx.core.inbox import LayerInbox, ListeningLayer
 from chanx.core.limits import Limits, admit_origin, release_user_slot, resolve_limits
 from chanx.core.observe import refusal_cause
 from chanx.core.topics.session import TopicSession
@@ -41,7 +43,6 @@ from chanx.core.watchdog import unwatch, watch
 from chanx.layers.exceptions import LayerClosed
 
 if TYPE_CHECKING:
-    from chanx.core.consumer import BaseConsumer
     from chanx.kernel.contracts import ConnectionObserver, Serve
 
 __all__ = ["PEEK_SECONDS", "serve"]
@@ -76,6 +77,7 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
     code: int = CloseCode.NORMAL
     frames: FrameRunner[Message] | None = None
     layer_task: asyncio.Task[None] | None = None
+    inbox: LayerInbox | None = None
     session: TopicSession | None = None
     try:
         try:
@@ -105,7 +107,11 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
             serve_frame, limits.max_pending_frames, contextvars.copy_context()
         )
         if consumer.channel_layer is not None and consumer.channel_name:
-            layer_task = asyncio.create_task(_layer_worker(consumer, serve_layer))
+            if _listens(consumer.channel_layer):
+                inbox = _inbox(consumer, serve_layer, observer is None)
+                inbox.open()
+            else:
+                layer_task = asyncio.create_task(_layer_worker(consumer, serve_layer))
         if session is not None:
             await session.open()
         code = await _read_client(connection, frames, limits, receive, observer)
@@ -128,6 +134,8 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
             connection.frames = None
         if code == CloseCode.SERVICE_RESTART:  # a client that does not read holds shutdown
             release_if_stuck(connection)
+        if inbox is not None:
+            await inbox.close()
         if layer_task is not None:
             layer_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -188,6 +196,34 @@ async def _drain_until_disconnect(receive: Receive) -> int:
         message = await receive()
         if message["type"] == "websocket.disconnect":
             return int(message.get("code", CloseCode.NORMAL))
+
+
+def _listens(layer: Any) -> bool:
+    """Whether `layer` hands a channel's messages to a listener (no task waiting on it)."""
+    return callable(getattr(layer, "listen", None)) and callable(
+        getattr(layer, "receive_nowait", None)
+    )
+
+
+def _inbox(consumer: BaseConsumer[Any], serve: Serve, unobserved: bool) -> LayerInbox:
+    """The connection's inbox; relays are forwarded within the sender's call when nothing
+    else must happen per relay (no completion frame, no logging, no observer, no override)."""
+    cls = type(consumer)
+    forward = (
+        unobserved
+        and not consumer.send_completion
+        and not consumer.log_websocket_message
+        and cls._send_frame is BaseConsumer._send_frame
+        and cls._serve_layer_message is BaseConsumer._serve_layer_message
+    )
+    layer: ListeningLayer = consumer.channel_layer  # type: ignore[assignment]
+    return LayerInbox(
+        layer,
+        consumer.channel_name,
+        serve,
+        consumer._forward_relay if forward else None,
+        consumer._plan.consumer,
+    )
 
 
 async def _layer_worker(

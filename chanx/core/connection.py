@@ -21,8 +21,9 @@ import enum
 import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+import types
+from collections.abc import Awaitable, Callable, Coroutine, Generator, MutableMapping
+from typing import Any, Literal
 
 from chanx.core.close_codes import CloseCode, clip_reason, for_server
 from chanx.core.codec import Frame
@@ -128,6 +129,59 @@ class Connection:
         finally:
             self.send_since = 0.0
 
+    def send_now(self, frame: Frame) -> Literal[True] | asyncio.Task[None]:
+        """Send one frame within this call when the server's `send` does not suspend.
+
+        The server's send coroutine is driven by hand: when it completes without suspending
+        (the transport has room: the usual case), no task switch happens at all. When it
+        suspends (the client reads slowly; the send gate is closed), a task finishes it,
+        stamped for the watchdog as `send` is. Use it only for a frame whose sending runs no
+        application code (a relayed, pre-encoded frame): only the server's send chain runs
+        outside a task of its own.
+
+        Returns:
+            True when the frame is sent (or dropped: the connection is not open, the client
+            left); else the task still sending it.
+        """
+        if self.state is not ConnectionState.OPEN:
+            return True
+        gate = self.gate
+        if gate is not None and not gate.is_set():
+            return asyncio.get_running_loop().create_task(self.send(frame))
+        if type(frame) is str:
+            sending = self._send({"type": "websocket.send", "text": frame})
+        else:
+            sending = self._send({"type": "websocket.send", "bytes": frame})
+        if type(sending) is not types.CoroutineType:  # not a native coroutine: await it
+            return asyncio.get_running_loop().create_task(self._finish_send(sending))
+        coro: Coroutine[Any, Any, None] = sending
+        self.send_since = time.monotonic()
+        try:
+            step = coro.send(None)
+        except StopIteration:
+            self.send_since = 0.0
+            return True
+        except OSError:
+            self.send_since = 0.0
+            self.mark_closed()
+            logger.debug("%s: a frame to a disconnected client was dropped", _name(self))
+            return True
+        except BaseException:
+            self.send_since = 0.0
+            raise
+        return asyncio.get_running_loop().create_task(self._finish_send(_Resumed(coro, step)))
+
+    async def _finish_send(self, sending: Awaitable[None]) -> None:
+        """Finish a send `send_now` could not complete within its call."""
+        self.send_since = self.send_since or time.monotonic()
+        try:
+            await sending
+        except OSError:
+            self.mark_closed()
+            logger.debug("%s: a frame to a disconnected client was dropped", _name(self))
+        finally:
+            self.send_since = 0.0
+
     async def close(self, code: int = CloseCode.NORMAL, reason: str = "") -> None:
         """Close the connection (once); nothing is sent after this."""
         if self.state is ConnectionState.CLOSED:
@@ -187,6 +241,35 @@ class Connection:
     def _expire(self, on_expire: Callable[[], Awaitable[None]]) -> None:
         self._expiry = None
         self._expiry_close = asyncio.ensure_future(on_expire())
+
+
+class _Resumed:
+    """Awaiting it continues a coroutine that suspended (on `step`) while driven by hand."""
+
+    __slots__ = ("coro", "step")
+
+    def __init__(self, coro: Coroutine[Any, Any, None], step: Any) -> None:
+        self.coro = coro
+        self.step = step
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        coro, step = self.coro, self.step
+        while True:
+            try:
+                value = yield step
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as error:  # a cancellation: the coroutine handles it
+                try:
+                    step = coro.throw(error)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    step = coro.send(value)
+                except StopIteration:
+                    return
 
 
 def _name(connection: Connection) -> str:

@@ -357,6 +357,16 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
         else:
             logger.debug("%s ignored a layer message of type %r", plan.consumer, kind)
 
+    def _forward_relay(self, message: dict[str, Any]) -> bool | asyncio.Task[None]:
+        """`LayerInbox`'s quick path: forward a relay of this consumer's wire within the call.
+
+        True when served, the task still sending it if the send suspended, else False."""
+        if message.get("type") != RELAY_TYPE or message.get("wire") != self._plan.codec.wire_id:
+            return False
+        if message.get("exclude") == self.channel_name:
+            return True
+        return self.connection.send_now(message["frame"])
+
     def _log_frame(self, direction: str, frame: str | bytes, message: BaseMessage | None) -> None:
         action = getattr(message, self._plan.discriminator_field, None) if message else None
         if action in (self.log_ignored_actions or ()):

@@ -60,7 +60,7 @@ class FrameRunner(Generic[T]):
         self._limit = limit
         self._context = context if context is not None else contextvars.copy_context()
         self._loop = asyncio.get_running_loop()
-        self._backlog: collections.deque[T] = collections.deque()
+        self._backlog: collections.deque[T] | None = None  # created by the first wait
         self._task: asyncio.Task[None] | None = None
         self._room: asyncio.Future[None] | None = None
 
@@ -72,16 +72,18 @@ class FrameRunner(Generic[T]):
     @property
     def pending(self) -> int:
         """Frames waiting behind the one in progress."""
-        return len(self._backlog)
+        return len(self._backlog) if self._backlog is not None else 0
 
     @property
     def full(self) -> bool:
         """Whether the backlog is at its limit (the serving loop should stop reading)."""
-        return len(self._backlog) >= self._limit
+        return self._backlog is not None and len(self._backlog) >= self._limit
 
     def submit(self, frame: T) -> None:
         """Run `frame` now if idle, else queue it (call only while not `full`)."""
         if self._task is not None:
+            if self._backlog is None:
+                self._backlog = collections.deque()
             self._backlog.append(frame)
         else:
             self._start(frame, eager=EAGER)
@@ -89,7 +91,7 @@ class FrameRunner(Generic[T]):
     @property
     def overfull(self) -> bool:
         """Whether the backlog holds twice its limit (frames read while it was full)."""
-        return len(self._backlog) >= 2 * self._limit
+        return self._backlog is not None and len(self._backlog) >= 2 * self._limit
 
     async def wait_for_room(self, timeout: float | None = None) -> bool:
         """Wait until the backlog has room again, for at most `timeout` seconds.
@@ -99,7 +101,7 @@ class FrameRunner(Generic[T]):
         """
         try:
             async with asyncio.timeout(timeout):
-                while len(self._backlog) >= self._limit:
+                while self.full:
                     if self._room is None or self._room.done():
                         self._room = self._loop.create_future()
                     await asyncio.shield(self._room)
@@ -109,14 +111,14 @@ class FrameRunner(Generic[T]):
 
     async def finish(self, timeout: float) -> None:
         """Drop the backlog and let the frame in progress finish, for at most `timeout` s."""
-        self._backlog.clear()
+        self._backlog = None
         task = self._task
         if task is not None:
             await asyncio.wait((task,), timeout=timeout)
 
     async def cancel(self) -> None:
         """Drop the backlog, cancel the frame in progress and wait until it has stopped."""
-        self._backlog.clear()
+        self._backlog = None
         task = self._task
         if task is not None:
             task.cancel()
@@ -152,5 +154,5 @@ class FrameRunner(Generic[T]):
             # Not eagerly: an eager start here would nest the next frame inside this one.
             self._start(self._backlog.popleft(), eager=False)
         room = self._room
-        if room is not None and not room.done() and len(self._backlog) < self._limit:
+        if room is not None and not room.done() and not self.full:
             room.set_result(None)

@@ -17,7 +17,7 @@ import re
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_NAME_LENGTH",
     "BaseChannelLayer",
+    "ChannelListener",
     "LayerStats",
     "validate_channel_name",
     "validate_group_name",
@@ -122,13 +123,29 @@ def validate_message(message: object) -> dict[str, Any]:
     return message
 
 
+class ChannelListener(Protocol):
+    """A receiver that a process-local layer hands messages to instead of a waiting task.
+
+    `InMemoryChannelLayer.listen(channel, listener)` offers every message sent to the channel
+    while nothing is queued there; a listener that is busy declines, and the layer queues the
+    message (capacity, expiry and drops as for any receiver) until the listener takes it with
+    `receive_nowait`. A listener declining a message must take the queue later.
+    """
+
+    def offer(self, message: dict[str, Any]) -> bool:
+        """Take `message` now (True) or decline it (False); called inside the sender's call."""
+
+    def layer_closed(self) -> None:
+        """The layer was closed: no message will come any more."""
+
+
 @dataclass(slots=True)
 class LayerStats:
     """Counters a layer keeps since it was created.
 
     Attributes:
         sent: Messages accepted into a channel (one per member for `group_send`).
-        delivered: Messages handed to a `receive` caller.
+        delivered: Messages handed to a `receive` caller or a listener.
         dropped_full: Messages refused because the channel was at capacity: `send` raised
             `ChannelFull`, or `group_send` dropped the message for that member.
         expired: Messages discarded because they waited longer than `expiry`.

@@ -1,19 +1,21 @@
 """The process-local channel layer: chanx's embedded default.
 
-Every channel is a deque of ``(deadline, message)`` plus a deque of waiting receivers. A send to
-a channel with a waiting receiver hands the message straight to it; otherwise it is queued up to
-the channel's capacity. Expiry is checked lazily (on receive, at capacity, and in a periodic
-sweep that also forgets idle channels and expired memberships), so the hot path never scans.
-Messages are shared, not copied: receivers must treat them as read-only.
+Every channel (`chanx.layers.memory_channel.LocalChannel`) is a deque of ``(deadline,
+message)`` plus a deque of waiting receivers and at most one listener. A send to a channel with
+a waiting receiver hands the message straight to it; else, while nothing is queued, it is
+offered to the channel's listener (a connection served without a task of its own); otherwise it
+is queued up to the channel's capacity. Expiry is checked lazily (on receive, at capacity, and
+in a periodic sweep that also forgets idle channels and expired memberships), so the hot path
+never scans. Messages are shared, not copied: receivers must treat them as read-only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import secrets
-from collections import deque
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from chanx.layers.base import (
@@ -23,49 +25,23 @@ from chanx.layers.base import (
     validate_message,
 )
 from chanx.layers.exceptions import ChannelFull, LayerClosed
+from chanx.layers.memory_channel import LocalChannel, pace
+from chanx.layers.memory_groups import GroupTable
 from chanx.layers.memory_topics import MemoryTopicStore
 
 if TYPE_CHECKING:
     import re
     from collections.abc import Mapping
 
+    from chanx.layers.base import ChannelListener
+
 __all__ = ["InMemoryChannelLayer"]
 
 Message = dict[str, Any]
 
+logger = logging.getLogger("chanx.layers")
+
 _SWEEP_INTERVAL_MAX = 30.0
-_STALL_TURNS = 16
-"""Loop turns without a single receive after which a lagging member counts as stalled."""
-_PACE_MAX_TURNS = 4096
-"""Most loop turns one `group_send` waits for a lagging member, however it progresses."""
-
-
-class _Channel:
-    """One channel's queued messages and waiting receivers."""
-
-    __slots__ = ("capacity", "queue", "stalled_at", "taken", "waiters")
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.queue: deque[tuple[float, Message]] = deque()
-        self.waiters: deque[asyncio.Future[Message]] = deque()
-        self.taken = 0  # messages received from this channel
-        self.stalled_at = -1  # `taken` when pacing last saw the receiver make no progress
-
-    def lagging(self) -> bool:
-        """More than half full, with a receiver that has been making progress."""
-        return len(self.queue) > self.capacity >> 1 and self.stalled_at != self.taken
-
-
-def _wake(waiter: asyncio.Future[Message], message: Message) -> bool:
-    """Hand `message` to a waiting receiver; False if it is gone (cancelled, loop closed)."""
-    if waiter.done():
-        return False
-    try:
-        waiter.set_result(message)
-    except RuntimeError:  # its event loop was closed while it waited
-        return False
-    return True
 
 
 class InMemoryChannelLayer(BaseChannelLayer):
@@ -101,9 +77,8 @@ class InMemoryChannelLayer(BaseChannelLayer):
             capacity=capacity,
             channel_capacity=channel_capacity,
         )
-        self._channels: dict[str, _Channel] = {}
-        self._groups: dict[str, dict[str, float]] = {}
-        self._laggards: dict[str, _Channel] = {}
+        self._channels: dict[str, LocalChannel] = {}
+        self._groups = GroupTable()
         self._closed = False
         self._topic_store: MemoryTopicStore | None = None
         self._sweep_interval = min(self.expiry, self.group_expiry, _SWEEP_INTERVAL_MAX)
@@ -175,21 +150,12 @@ class InMemoryChannelLayer(BaseChannelLayer):
         Raises:
             LayerClosed: The layer was closed before or while waiting.
         """
-        validate_channel_name(channel)
-        self._check_open()
+        message = self.receive_nowait(channel)
+        if message is not None:
+            return message
         state = self._channels.get(channel) or self._new_state(channel)
-        queue = state.queue
-        if queue:
-            now = self.clock()
-            while queue:
-                deadline, message = queue.popleft()
-                if deadline > now:
-                    self.stats.delivered += 1
-                    state.taken += 1
-                    return message
-                self.stats.expired += 1
         waiter: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
-        state.waiters.append(waiter)
+        state.waiting().append(waiter)
         try:
             message = await waiter
         except asyncio.CancelledError:
@@ -199,24 +165,48 @@ class InMemoryChannelLayer(BaseChannelLayer):
         state.taken += 1
         return message
 
+    def receive_nowait(self, channel: str) -> dict[str, Any] | None:
+        """The next unexpired message queued on `channel`, or None; `LayerClosed` if closed."""
+        validate_channel_name(channel)
+        self._check_open()
+        state = self._channels.get(channel)
+        if state is None or not state.queue:
+            return None
+        return state.take(self.clock(), self.stats)
+
+    def listen(self, channel: str, listener: ChannelListener) -> None:
+        """Offer messages sent to `channel` to `listener` (see `ChannelListener`).
+
+        While nothing is queued on `channel`, `send` and `group_send` hand each message to
+        `listener.offer()` within their call; a declined one is queued as usual. A task
+        waiting in `receive` still comes first. Raises `LayerClosed` once closed.
+        """
+        validate_channel_name(channel)
+        self._check_open()
+        state = self._channels.get(channel) or self._new_state(channel)
+        state.listener = listener
+
+    def unlisten(self, channel: str, listener: ChannelListener) -> None:
+        """Stop offering `channel`'s messages to `listener` (a no-op if it is not listening)."""
+        state = self._channels.get(channel)
+        if state is not None and state.listener is listener:
+            state.listener = None
+            if state.idle():
+                del self._channels[channel]
+
     async def group_add(self, group: str, channel: str) -> None:
         """Add `channel` to `group`, or renew its membership for another `group_expiry`."""
         validate_group_name(group)
         validate_channel_name(channel)
         self._check_open()
-        self._groups.setdefault(group, {})[channel] = self.clock()
+        self._groups.add(group, channel, self.clock())
 
     async def group_discard(self, group: str, channel: str) -> None:
         """Remove `channel` from `group`; a no-op if it is not a member."""
         validate_group_name(group)
         validate_channel_name(channel)
         self._check_open()
-        members = self._groups.get(group)
-        if members is not None:
-            members.pop(channel, None)
-            if not members:
-                del self._groups[group]
-                self._laggards.pop(group, None)
+        self._groups.discard(group, channel)
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Deliver `message` (the same object) to every current member of `group`.
@@ -244,65 +234,85 @@ class InMemoryChannelLayer(BaseChannelLayer):
         validate_group_name(group)
         validate_message(message)
         self._check_open()
-        laggard = self._laggards.get(group)
+        laggards = self._groups.laggards
+        laggard = laggards.get(group)
         if laggard is not None and laggard.lagging():
-            await self._pace(laggard)
+            await pace(laggard)
             self._check_open()
         now = self.clock()
         if now >= self._next_sweep:
             self._sweep(now)
-        members = self._groups.get(group)
+        members = self._groups.members.get(group)
         laggard = None
         if members:
-            # The fan-out loop is `_put` inlined: it runs once per member of every broadcast.
-            channels = self._channels
-            cutoff = now - self.group_expiry
-            deadline = now + self.expiry
-            stale: list[str] = []
-            sent = deepest = 0
-            for channel, joined in members.items():
-                if joined < cutoff:
-                    stale.append(channel)
-                    continue
-                state = channels.get(channel)
-                if state is None:
-                    state = self._new_state(channel)
-                waiters = state.waiters
-                while waiters:
-                    if _wake(waiters.popleft(), message):
-                        sent += 1
-                        break
-                else:
-                    queue = state.queue
-                    size = len(queue)
-                    if size >= state.capacity:
-                        self._purge(state, now)
-                        size = len(queue)
-                        if size >= state.capacity:
-                            self._record_drop(channel, group)
-                            continue
-                    queue.append((deadline, message))
-                    sent += 1
-                    if size >= state.capacity >> 1 and size >= deepest and state.lagging():
-                        laggard, deepest = state, size
-            self.stats.sent += sent
-            if stale:
-                self._forget_members(group, members, stale)
+            laggard = self._fan_out(group, members, message, now)
         if laggard is not None:
-            self._laggards[group] = laggard
-        elif self._laggards:
-            self._laggards.pop(group, None)
+            laggards[group] = laggard
+        elif laggards:
+            laggards.pop(group, None)
         if now >= self._next_yield:  # let receivers run before the caller's next send
             self._next_yield = now + self.yield_interval
             await asyncio.sleep(0)
 
+    def _fan_out(
+        self, group: str, members: dict[str, float], message: Message, now: float
+    ) -> LocalChannel | None:
+        """Deliver to every member; return the fullest lagging member, if any.
+
+        The loop is `_put` inlined: it runs once per member of every broadcast, starting at
+        a different member each time (`GroupTable.in_turn`).
+        """
+        channels = self._channels
+        cutoff = now - self.group_expiry
+        deadline = now + self.expiry
+        stale: list[str] = []
+        sent = handed = deepest = 0
+        laggard = None
+        for channel, joined in self._groups.in_turn(members):
+            if joined < cutoff:
+                stale.append(channel)
+                continue
+            state = channels.get(channel)
+            if state is None:
+                state = self._new_state(channel)
+            if state.waiters and state.wake_waiter(message):
+                sent += 1
+                continue
+            queue = state.queue
+            listener = state.listener
+            if listener is not None and not queue:  # `LocalChannel.offer`, inlined
+                try:
+                    taken = listener.offer(message)
+                except Exception:
+                    logger.exception("a channel listener raised; the message is queued instead")
+                    taken = False
+                if taken:
+                    state.taken += 1
+                    handed += 1
+                    continue
+            size = len(queue) if queue is not None else 0
+            if size >= state.capacity:
+                self.stats.expired += state.purge(now)
+                size = len(queue) if queue is not None else 0
+                if size >= state.capacity:
+                    self._record_drop(channel, group)
+                    continue
+            state.enqueue(deadline, message)
+            sent += 1
+            if size >= state.capacity >> 1 and size >= deepest and state.lagging():
+                laggard, deepest = state, size
+        self.stats.sent += sent + handed
+        self.stats.delivered += handed
+        if stale:
+            self._groups.forget(group, members, stale)
+        return laggard
+
     async def flush(self) -> None:
-        """Discard queued messages and groups; pending receivers keep waiting."""
+        """Discard queued messages and groups; pending receivers and listeners stay."""
         self._groups.clear()
-        self._laggards.clear()
         for name, state in list(self._channels.items()):
-            state.queue.clear()
-            if not state.waiters:
+            state.queue = None
+            if state.idle():
                 del self._channels[name]
 
     async def close(self) -> None:
@@ -310,8 +320,11 @@ class InMemoryChannelLayer(BaseChannelLayer):
         if self._closed:
             return
         self._closed = True
+        listeners = []
         for state in self._channels.values():
-            for waiter in state.waiters:
+            if state.listener is not None:
+                listeners.append(state.listener)
+            for waiter in state.waiters or ():
                 if not waiter.done():
                     # A waiter from an event loop that has since closed cannot be woken.
                     with contextlib.suppress(RuntimeError):
@@ -320,25 +333,12 @@ class InMemoryChannelLayer(BaseChannelLayer):
                         )
         self._channels.clear()
         self._groups.clear()
-        self._laggards.clear()
         self._report_drops(None, None)
-
-    async def _pace(self, state: _Channel) -> None:
-        """Yield until a lagging channel drains to a quarter, while its receiver progresses."""
-        low = state.capacity >> 2
-        taken = state.taken
-        idle = 0
-        for _ in range(_PACE_MAX_TURNS):
-            await asyncio.sleep(0)
-            if len(state.queue) <= low or state.stalled_at == state.taken:
-                return
-            if state.taken != taken:
-                taken, idle = state.taken, 0
-                continue
-            idle += 1
-            if idle >= _STALL_TURNS:
-                state.stalled_at = taken
-                return
+        for listener in listeners:
+            try:
+                listener.layer_closed()
+            except Exception:
+                logger.exception("a channel listener raised when told the layer closed")
 
     def _check_open(self) -> None:
         """Raise `LayerClosed` if the layer was closed."""
@@ -347,59 +347,41 @@ class InMemoryChannelLayer(BaseChannelLayer):
                 f"{self!r} is closed; get a fresh layer (e.g. get_channel_layer()) instead."
             )
 
-    def _new_state(self, channel: str) -> _Channel:
+    def _new_state(self, channel: str) -> LocalChannel:
         """Create and register the state of a channel seen for the first time."""
-        state = self._channels[channel] = _Channel(self.get_capacity(channel))
+        state = self._channels[channel] = LocalChannel(self.get_capacity(channel))
         return state
 
-    def _put(self, state: _Channel, message: Message, now: float) -> bool:
-        """Hand `message` to a waiter or queue it; False if the channel is full."""
-        waiters = state.waiters
-        while waiters:
-            if _wake(waiters.popleft(), message):
-                self.stats.sent += 1
-                return True
+    def _put(self, state: LocalChannel, message: Message, now: float) -> bool:
+        """Hand `message` to a waiter or the listener, or queue it; False if it is full."""
+        if state.waiters and state.wake_waiter(message):
+            self.stats.sent += 1
+            return True
+        if not state.queue and state.listener is not None and state.offer(message):
+            self.stats.sent += 1
+            self.stats.delivered += 1
+            return True
         queue = state.queue
-        if len(queue) >= state.capacity:
-            self._purge(state, now)
+        if queue is not None and len(queue) >= state.capacity:
+            self.stats.expired += state.purge(now)
             if len(queue) >= state.capacity:
                 return False
-        queue.append((now + self.expiry, message))
+        state.enqueue(now + self.expiry, message)
         self.stats.sent += 1
         return True
 
-    def _purge(self, state: _Channel, now: float) -> None:
-        """Discard expired messages from the front of a channel's queue."""
-        queue = state.queue
-        while queue and queue[0][0] <= now:
-            queue.popleft()
-            self.stats.expired += 1
-
-    def _abandon(self, channel: str, state: _Channel, waiter: asyncio.Future[Message]) -> None:
+    def _abandon(self, channel: str, state: LocalChannel, waiter: asyncio.Future[Message]) -> None:
         """Clean up after a cancelled receive, giving back a message it was handed."""
         if not waiter.done() or waiter.cancelled():
             with contextlib.suppress(ValueError):
-                state.waiters.remove(waiter)
-            if not state.waiters and not state.queue and self._channels.get(channel) is state:
+                state.waiting().remove(waiter)
+            if state.idle() and self._channels.get(channel) is state:
                 del self._channels[channel]
             return
         if waiter.exception() is not None or self._closed:
             return
-        message = waiter.result()
         target = self._channels.get(channel) or self._new_state(channel)
-        while target.waiters:
-            if _wake(target.waiters.popleft(), message):
-                return
-        # It was the oldest message this channel handed out: put it back first in line.
-        target.queue.appendleft((self.clock() + self.expiry, message))
-
-    def _forget_members(self, group: str, members: dict[str, float], stale: list[str]) -> None:
-        """Remove expired memberships, and the group once it is empty."""
-        for channel in stale:
-            del members[channel]
-        if not members and self._groups.get(group) is members:
-            del self._groups[group]
-            self._laggards.pop(group, None)
+        target.give_back(waiter.result(), self.clock() + self.expiry)
 
     def _sweep(self, now: float) -> None:
         """Drop expired messages, idle empty channels and expired group memberships."""
@@ -407,11 +389,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
         for name, state in list(self._channels.items()):
             if state.waiters:
                 continue
-            self._purge(state, now)
-            if not state.queue:
+            self.stats.expired += state.purge(now)
+            if state.idle():
                 del self._channels[name]
-        cutoff = now - self.group_expiry
-        for group, members in list(self._groups.items()):
-            stale = [channel for channel, joined in members.items() if joined < cutoff]
-            if stale or not members:
-                self._forget_members(group, members, stale)
+        self._groups.expire(now - self.group_expiry)

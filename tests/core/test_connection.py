@@ -140,3 +140,111 @@ async def test_the_expiry_timer_fires_once_and_can_be_disarmed() -> None:
     connection.arm_expiry(time.time(), expire)  # a closed connection never expires
     await asyncio.sleep(0.02)
     assert not fired.is_set()
+
+
+async def test_send_now_sends_within_the_call_when_the_send_does_not_suspend() -> None:
+    transport = Transport()
+    connection = Connection(transport)
+    assert connection.send_now("early") is True  # not open: dropped, nothing sent
+    await connection.accept()
+    assert connection.send_now("text") is True
+    assert connection.send_now(b"\x02") is True
+    assert transport.sent[1:] == [
+        {"type": "websocket.send", "text": "text"},
+        {"type": "websocket.send", "bytes": b"\x02"},
+    ]
+    assert connection.send_since == 0.0
+
+
+async def test_send_now_finishes_a_suspended_send_in_a_task_stamped_for_the_watchdog() -> None:
+    transport = Transport()
+    connection = Connection(transport)
+    await connection.accept()
+    transport.gate = asyncio.Event()  # the server's buffer is full: its send suspends
+    pending = connection.send_now("slow")
+    assert isinstance(pending, asyncio.Task)
+    await asyncio.sleep(0)
+    assert connection.send_since > 0.0  # a blocked send, as the watchdog sees it
+    assert transport.sent[1:] == []
+    transport.gate.set()
+    await pending
+    assert transport.sent[1:] == [{"type": "websocket.send", "text": "slow"}]
+    assert connection.send_since == 0.0
+
+
+async def test_send_now_cancelled_while_suspended_stops_the_server_send() -> None:
+    transport = Transport()
+    connection = Connection(transport)
+    await connection.accept()
+    transport.gate = asyncio.Event()
+    pending = connection.send_now("never")
+    assert isinstance(pending, asyncio.Task)
+    await asyncio.sleep(0)
+    pending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await pending
+    transport.gate.set()
+    await asyncio.sleep(0)
+    assert transport.sent[1:] == []
+    assert connection.send_since == 0.0
+
+
+async def test_send_now_to_a_departed_client_marks_the_connection_closed() -> None:
+    transport = Transport()
+    connection = Connection(transport)
+    await connection.accept()
+    transport.fail = ConnectionResetError("gone")
+    assert connection.send_now("lost") is True
+    assert connection.state is ConnectionState.CLOSED
+    assert connection.send_since == 0.0
+
+    transport = Transport()
+    connection = Connection(transport)
+    await connection.accept()
+    transport.gate = asyncio.Event()
+    pending = connection.send_now("lost later")
+    assert isinstance(pending, asyncio.Task)
+    transport.fail = ConnectionResetError("gone")
+    transport.gate.set()
+    await pending  # the OSError is taken, not raised
+    assert connection.state is ConnectionState.CLOSED
+
+
+async def test_send_now_waits_at_a_closed_gate_and_awaits_other_awaitables() -> None:
+    transport = Transport()
+    connection = Connection(transport)
+    await connection.accept()
+    connection.gate = asyncio.Event()  # daphne's buffer is over its mark
+    pending = connection.send_now("held")
+    assert isinstance(pending, asyncio.Task)
+    await asyncio.sleep(0)
+    assert transport.sent[1:] == []
+    connection.gate.set()
+    await pending
+    assert transport.sent[1:] == [{"type": "websocket.send", "text": "held"}]
+
+    sent: list[MutableMapping[str, Any]] = []
+
+    def future_send(message: MutableMapping[str, Any]) -> asyncio.Future[None]:
+        sent.append(message)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    other = Connection(future_send)
+    other.state = ConnectionState.OPEN
+    pending = other.send_now("via a future")
+    assert isinstance(pending, asyncio.Task)
+    await pending
+    assert sent == [{"type": "websocket.send", "text": "via a future"}]
+
+
+async def test_send_now_raises_what_the_server_send_raises_besides_a_departure() -> None:
+    transport = Transport()
+    connection = Connection(transport)
+    await connection.accept()
+    transport.fail = RuntimeError("broken server")
+    with pytest.raises(RuntimeError, match="broken server"):
+        connection.send_now("x")
+    assert connection.send_since == 0.0
+    assert connection.state is ConnectionState.OPEN

@@ -168,7 +168,7 @@ async def test_expired_memberships_and_empty_groups_are_swept(clock: FakeClock) 
     await layer.group_add("old-room", channel)
     clock.now += 6
     await layer.send(await layer.new_channel(), msg())
-    assert layer._groups == {}
+    assert layer._groups.members == {}
 
 
 async def test_a_waiting_receiver_is_never_swept(clock: FakeClock) -> None:
@@ -219,7 +219,7 @@ async def test_a_receiver_whose_event_loop_closed_is_skipped() -> None:
     orphan = other_loop.create_future()
     orphan.add_done_callback(lambda _: None)  # waking it would need the closed loop
     other_loop.close()
-    layer._new_state(channel).waiters.append(orphan)
+    layer._new_state(channel).waiting().append(orphan)
     await layer.send(channel, msg(n=1))
     assert await layer.receive(channel) == msg(n=1)
 
