@@ -134,9 +134,11 @@ class ChannelListener(Protocol):
 
     def offer(self, message: dict[str, Any]) -> bool:
         """Take `message` now (True) or decline it (False); called inside the sender's call."""
+        ...
 
     def layer_closed(self) -> None:
         """The layer was closed: no message will come any more."""
+        ...
 
 
 @dataclass(slots=True)
