@@ -25,6 +25,7 @@ from chanx.layers.base import (
     validate_message,
 )
 from chanx.layers.exceptions import ChannelFull, LayerClosed
+from chanx.layers.home_loop import HomeLoop, on_home_loop
 from chanx.layers.memory_channel import LocalChannel, pace
 from chanx.layers.memory_groups import GroupTable
 from chanx.layers.memory_topics import MemoryTopicStore
@@ -77,6 +78,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
             capacity=capacity,
             channel_capacity=channel_capacity,
         )
+        self._home = HomeLoop()
         self._channels: dict[str, LocalChannel] = {}
         self._groups = GroupTable()
         self._closed = False
@@ -108,6 +110,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
         self._check_open()
         return validate_channel_name(f"{prefix}memory!{secrets.token_hex(8)}")
 
+    @on_home_loop
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         """Hand `message` to a waiting receiver of `channel`, or queue it.
 
@@ -135,6 +138,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
                 "receiver. Retry later, or raise the capacity (channel_capacity)."
             )
 
+    @on_home_loop
     async def receive(self, channel: str) -> dict[str, Any]:
         """Wait for the next unexpired message on `channel`.
 
@@ -175,14 +179,12 @@ class InMemoryChannelLayer(BaseChannelLayer):
         return state.take(self.clock(), self.stats)
 
     def listen(self, channel: str, listener: ChannelListener) -> None:
-        """Offer messages sent to `channel` to `listener` (see `ChannelListener`).
-
-        While nothing is queued on `channel`, `send` and `group_send` hand each message to
-        `listener.offer()` within their call; a declined one is queued as usual. A task
-        waiting in `receive` still comes first. Raises `LayerClosed` once closed.
-        """
+        """Offer messages sent to `channel` to `listener` (see `ChannelListener`), from now on
+        on this event loop. A task waiting in `receive` still comes first; `LayerClosed` once
+        closed."""
         validate_channel_name(channel)
         self._check_open()
+        self._home.claim()
         state = self._channels.get(channel) or self._new_state(channel)
         state.listener = listener
 
@@ -194,6 +196,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
             if state.idle():
                 del self._channels[channel]
 
+    @on_home_loop
     async def group_add(self, group: str, channel: str) -> None:
         """Add `channel` to `group`, or renew its membership for another `group_expiry`."""
         validate_group_name(group)
@@ -201,6 +204,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
         self._check_open()
         self._groups.add(group, channel, self.clock())
 
+    @on_home_loop
     async def group_discard(self, group: str, channel: str) -> None:
         """Remove `channel` from `group`; a no-op if it is not a member."""
         validate_group_name(group)
@@ -208,6 +212,7 @@ class InMemoryChannelLayer(BaseChannelLayer):
         self._check_open()
         self._groups.discard(group, channel)
 
+    @on_home_loop
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Deliver `message` (the same object) to every current member of `group`.
 
