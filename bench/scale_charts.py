@@ -92,11 +92,14 @@ def draw(section: str, result: dict[str, Any], metric: str, title: str, out: Pat
     axis.set_yticks([])  # each bar carries its value
     axis.set_title(f"{result['title']}: {title}", fontsize=9)
     axis.legend(
-        frameon=False, ncol=len(values), loc="upper center", fontsize=8, bbox_to_anchor=(0.5, -0.12)
+        frameon=False,
+        ncol=min(len(values), 3),
+        loc="upper center",
+        fontsize=8,
+        bbox_to_anchor=(0.5, -0.12),
     )
     axis.spines[["top", "right", "left"]].set_visible(False)
-    fig.tight_layout()
-    fig.savefig(out, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    fig.savefig(out, format="svg", metadata={"Date": None}, bbox_inches="tight")  # fits the legend
     plt.close(fig)
 
 
