@@ -178,7 +178,7 @@ def main(argv: list[str]) -> int:
         status = subprocess.call([str(PYTHON), "-m", "ruff", "check", "."], cwd=ROOT)
         status |= subprocess.call([str(PYTHON), "-m", "ruff", "format", "--check", "."], cwd=ROOT)
         status |= subprocess.call([str(PYTHON), "-m", "mypy"], cwd=ROOT)
-        status |= subprocess.call([str(PYTHON), "-m", "pyright"], cwd=ROOT)
+        status |= subprocess.call([str(PYTHON), "-m", "pyright", "-p", str(ROOT)], cwd=ROOT)
         return status
     return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT)
 
