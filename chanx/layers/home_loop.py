@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Coroutine
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 __all__ = ["HomeLoop", "on_home_loop"]
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 class HomeLoop:
@@ -44,24 +41,21 @@ class HomeLoop:
         return home
 
 
-class _HasHome(Protocol):
-    _home: HomeLoop
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-S = TypeVar("S", bound=_HasHome)
+def on_home_loop(method: F) -> F:
+    """Run the layer method on the layer's home loop when called from another thread's loop.
 
-
-def on_home_loop(
-    method: Callable[Concatenate[S, P], Coroutine[Any, Any, R]],
-) -> Callable[Concatenate[S, P], Coroutine[Any, Any, R]]:
-    """Run the layer method on the layer's home loop when called from another thread's loop."""
+    `method` is an ``async def`` of a layer with a `HomeLoop` in ``self._home``.
+    """
 
     @functools.wraps(method)
-    async def run(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        home = self._home.elsewhere()
+    async def run(self: Any, /, *args: Any, **kwargs: Any) -> Any:
+        home: asyncio.AbstractEventLoop | None = self._home.elsewhere()
         if home is None:
             return await method(self, *args, **kwargs)
         future = asyncio.run_coroutine_threadsafe(method(self, *args, **kwargs), home)
         return await asyncio.wrap_future(future)
 
-    return run
+    return cast("F", run)
