@@ -9,11 +9,8 @@ get it; and the members are served in a rotating order, so none is always served
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
-import os
-import socket
 import statistics
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar, Literal
@@ -29,6 +26,7 @@ from chanx.core.process import state
 from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
 from chanx.messages.base import BaseMessage
 from chanx.testing.server import LiveServer
+from tests.raw_clients import never_reading_client
 
 pytestmark = pytest.mark.e2e
 
@@ -243,32 +241,10 @@ class Feed(AsyncJsonWebsocketConsumer):
         await self.broadcast_message(message)
 
 
-async def never_reading(port: int, path: str) -> socket.socket:
-    """A WebSocket client that completes the handshake and then never reads."""
-    loop = asyncio.get_running_loop()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.setblocking(False)
-    await loop.sock_connect(sock, ("127.0.0.1", port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    await loop.sock_sendall(
-        sock,
-        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n".encode(),
-    )
-    head = b""
-    async with asyncio.timeout(10):
-        while b"\r\n\r\n" not in head:
-            head += await loop.sock_recv(sock, 1)  # byte by byte: leave every frame unread
-    assert head.startswith(b"HTTP/1.1 101"), head
-    return sock
-
-
 async def test_a_member_that_never_reads_is_aborted_and_the_others_get_every_relay() -> None:
     app = Starlette(routes=[WebSocketRoute("/feed", Feed.as_asgi())])
     async with LiveServer(app) as server:
-        stuck = await never_reading(server.port, "/feed")
+        stuck = await never_reading_client(server.port, "/feed")
         members = [
             await websockets.connect(server.ws_url("/feed"), max_queue=None) for _ in range(5)
         ]

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 import pytest
 import websockets
 
-from .conftest import Server, daphne, masked_frame, recv_json, uvicorn
+from tests.raw_clients import masked_frame
+
+from .conftest import Server, daphne, recv_json, uvicorn
 
 pytestmark = pytest.mark.e2e
 

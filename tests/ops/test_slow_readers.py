@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import UVICORN_WS, Server, daphne, never_reading_client, uvicorn, wait_for
+from tests.raw_clients import never_reading_client
+
+from .conftest import UVICORN_WS, Server, daphne, uvicorn, wait_for
 
 pytestmark = pytest.mark.e2e
 

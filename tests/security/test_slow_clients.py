@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -20,32 +18,11 @@ from chanx.core.process import state
 from chanx.fast_channels.lifespan import lifespan, shutdown, with_lifespan
 from chanx.layers import get_channel_layer
 from chanx.testing.server import LiveServer
+from tests.raw_clients import never_reading_client
 
 from .conftest import News, Served, app_for, closed_with, eventually, record, recv_json
 
 pytestmark = pytest.mark.e2e
-
-
-async def never_reading_client(port: int, path: str) -> socket.socket:
-    """A real WebSocket client that completes the handshake and then never reads."""
-    loop = asyncio.get_running_loop()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.setblocking(False)
-    await loop.sock_connect(sock, ("127.0.0.1", port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    await loop.sock_sendall(
-        sock,
-        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n".encode(),
-    )
-    head = b""
-    async with asyncio.timeout(5):
-        while b"\r\n\r\n" not in head:
-            head += await loop.sock_recv(sock, 1)  # byte by byte: leave every frame unread
-    assert head.startswith(b"HTTP/1.1 101"), head
-    return sock
 
 
 @pytest.fixture
