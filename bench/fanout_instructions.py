@@ -13,44 +13,18 @@ loop, the same figure whatever else the machine is doing.
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from callgrind import count_instructions
 
 BENCH = Path(__file__).resolve().parent
 
 
 def instructions(app: str, members: int, broadcasts: int, pythonpath: str) -> int:
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "PYTHONPATH": pythonpath}
-        done = subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                f"--callgrind-out-file={tmp}/out",
-                sys.executable,
-                str(BENCH / "fanout_cost.py"),
-                "--only",
-                app,
-                "--members",
-                str(members),
-                "--broadcasts",
-                str(broadcasts),
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=BENCH,
-            timeout=1200,
-            check=True,
-        )
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    if found is None:
-        raise RuntimeError(f"no instruction count in valgrind's output:\n{done.stderr[-2000:]}")
-    return int(found.group(1))
+    script = str(BENCH / "fanout_cost.py")
+    command = [sys.executable, script, "--only", app, "--members", str(members)]
+    return count_instructions([*command, "--broadcasts", str(broadcasts)], pythonpath, 1200)
 
 
 def per_delivery(app: str, members: int, low: int, high: int, pythonpath: str) -> int:

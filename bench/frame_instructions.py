@@ -16,44 +16,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from callgrind import count_instructions
 
 BENCH = Path(__file__).resolve().parent
 
 
 def instructions(python: str, app: str, frames: int, pythonpath: str) -> int:
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "PYTHONPATH": pythonpath}
-        done = subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                f"--callgrind-out-file={tmp}/out",
-                python,
-                str(BENCH / "asgi_cost.py"),
-                "--frames",
-                str(frames),
-                "--rounds",
-                "1",
-                "--suspend",
-                "--only",
-                app,
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=BENCH,
-            timeout=600,
-            check=True,
-        )
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    if found is None:
-        raise RuntimeError(f"no instruction count in valgrind's output:\n{done.stderr[-2000:]}")
-    return int(found.group(1))
+    script = str(BENCH / "asgi_cost.py")
+    command = [python, script, "--frames", str(frames), "--rounds", "1", "--suspend"]
+    return count_instructions([*command, "--only", app], pythonpath, timeout=600)
 
 
 def per_frame(python: str, app: str, pythonpath: str, low: int, high: int) -> int:

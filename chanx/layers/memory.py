@@ -171,12 +171,12 @@ class InMemoryChannelLayer(BaseChannelLayer):
 
     def receive_nowait(self, channel: str) -> dict[str, Any] | None:
         """The next unexpired message queued on `channel`, or None; `LayerClosed` if closed."""
-        validate_channel_name(channel)
         self._check_open()
         state = self._channels.get(channel)
-        if state is None or not state.queue:
+        if state is None:  # a known channel's name was validated when it was created
+            validate_channel_name(channel)
             return None
-        return state.take(self.clock(), self.stats)
+        return state.take(self.clock(), self.stats) if state.queue else None
 
     def listen(self, channel: str, listener: ChannelListener) -> None:
         """Offer messages sent to `channel` to `listener` (see `ChannelListener`), from now on
