@@ -49,16 +49,25 @@ class Watchdog:
             while self.live:
                 await asyncio.sleep(self.tick)
                 now = time.monotonic()
-                for connection, (timeout, grace) in list(self.live.items()):
+                live = self.live
+                # The names only: a list of (connection, limits) pairs would allocate one
+                # object per connection on every tick (see `GroupTable.in_turn` on why).
+                for connection in list(live):
                     since = connection.send_since
                     if since:
+                        limits = live.get(connection)
+                        if limits is None:  # it left during this tick
+                            continue
+                        timeout, grace = limits
                         if now - since > timeout:
                             _abort_slow(connection, now - since)
                         elif now - since > self.tick:
                             self._check_closing(connection, now, grace)
                     elif connection.frames is not None and connection.frames.full:
-                        # not reading (backlog full): it would not see the server's 1012
-                        self._check_closing(connection, now, grace)
+                        limits = live.get(connection)
+                        if limits is not None:
+                            # not reading (backlog full): it would not see the server's 1012
+                            self._check_closing(connection, now, limits[1])
         finally:
             self.task = None
 

@@ -273,7 +273,10 @@ class InMemoryChannelLayer(BaseChannelLayer):
         stale: list[str] = []
         sent = handed = deepest = 0
         laggard = None
-        for channel, joined in self._groups.in_turn(members):
+        for channel in self._groups.in_turn(members):
+            joined = members.get(channel)
+            if joined is None:  # left during this broadcast
+                continue
             if joined < cutoff:
                 stale.append(channel)
                 continue
@@ -391,10 +394,15 @@ class InMemoryChannelLayer(BaseChannelLayer):
     def _sweep(self, now: float) -> None:
         """Drop expired messages, idle empty channels and expired group memberships."""
         self._next_sweep = now + self._sweep_interval
-        for name, state in list(self._channels.items()):
-            if state.waiters:
-                continue
-            self.stats.expired += state.purge(now)
-            if state.idle():
-                del self._channels[name]
+        channels = self._channels
+        idle: list[str] = []
+        expired = 0
+        for name, state in channels.items():  # no (name, state) pair is kept: none allocated
+            if not state.waiters:
+                expired += state.purge(now)
+                if state.idle():
+                    idle.append(name)
+        for name in idle:
+            del channels[name]
+        self.stats.expired += expired
         self._groups.expire(now - self.group_expiry)

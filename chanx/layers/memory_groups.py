@@ -43,9 +43,16 @@ class GroupTable:
                 del self.members[group]
                 self.laggards.pop(group, None)
 
-    def in_turn(self, members: dict[str, float]) -> list[tuple[str, float]]:
-        """A broadcast's members with their join times, starting at the next member in turn."""
-        order = list(members.items())
+    def in_turn(self, members: dict[str, float]) -> list[str]:
+        """A broadcast's members, starting at the next member in turn.
+
+        A list of the names only: the (name, joined) pairs of `members.items()` would be one
+        new object per member, alive for the whole broadcast, and a broadcast to thousands
+        would then set off the cyclic collector's young collections, which promote what the
+        server allocates per send to the oldest generation and so bring on full collections
+        that walk every connection's objects.
+        """
+        order = list(members)
         if len(order) > 1:
             self._broadcasts += 1
             start = int((self._broadcasts * _GOLDEN) % 1.0 * len(order))
@@ -55,7 +62,7 @@ class GroupTable:
     def forget(self, group: str, members: dict[str, float], stale: list[str]) -> None:
         """Remove expired memberships of `group`, and the group once it is empty."""
         for channel in stale:
-            del members[channel]
+            members.pop(channel, None)
         if not members and self.members.get(group) is members:
             del self.members[group]
             self.laggards.pop(group, None)
