@@ -101,6 +101,11 @@ NOT_FOR_SERVING = (
     "msgpack",
     "humps",
     "difflib",  # did-you-mean hints, only when a name is wrong
+    "chanx.core.topic",  # topics: only for a consumer that declares some
+    "chanx.core.topics",
+    "chanx.messages.topic",
+    "chanx.layers.topics",
+    "chanx.layers.memory_topics",
 )
 
 

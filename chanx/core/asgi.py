@@ -37,12 +37,12 @@ from chanx.core.handshake import open_connection, refuse
 from chanx.core.inbox import LayerInbox, ListeningLayer
 from chanx.core.limits import Limits, admit_origin, release_user_slot, resolve_limits
 from chanx.core.observe import refusal_cause
-from chanx.core.topics.session import TopicSession
 from chanx.core.transport import release_if_stuck
 from chanx.core.watchdog import unwatch, watch
 from chanx.layers.exceptions import LayerClosed
 
 if TYPE_CHECKING:
+    from chanx.core.topics.session import TopicSession
     from chanx.kernel.contracts import ConnectionObserver, Serve
 
 __all__ = ["PEEK_SECONDS", "serve"]
@@ -97,6 +97,8 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
         serve_frame: Serve = consumer._serve_client_frame
         serve_layer: Serve = consumer._serve_layer_message
         if consumer._plan.topics is not None:  # decided by the plan: envelope-aware frames
+            from chanx.core.topics.session import TopicSession  # loaded by the plan's topics
+
             session = consumer._topic_session = TopicSession(consumer, consumer._plan.topics)
             serve_frame = session.serve_frame
         if observer is not None:

@@ -19,18 +19,26 @@ from chanx import conf
 from chanx.core.close_codes import CloseCode
 from chanx.core.codec import Frame, FrameError, WireCodec
 from chanx.core.connection import Connection, ConnectionState
-from chanx.core.events import EVENT_TYPE, RELAY_TYPE, CapturedEvent, EventSender, EventT, dump_event
+from chanx.core.events import (
+    EVENT_TYPE,
+    RELAY_TYPE,
+    TOPIC_TYPE,
+    CapturedEvent,
+    EventSender,
+    EventT,
+    dump_event,
+)
 from chanx.core.failures import error_frame, log_failure
 from chanx.core.groups import default_groups, target_groups
 from chanx.core.limits import ConnectionLimits
 from chanx.core.observe import instrument, resolve_observers
 from chanx.core.plan import ConsumerPlan, compile_plan
 from chanx.core.resolve import resolve_authenticator, resolve_formatters
-from chanx.core.topic import TOPIC_TYPE, Topic
 from chanx.messages.base import BaseMessage
 from chanx.messages.outgoing import CompleteMessage
 
 if TYPE_CHECKING:
+    from chanx.core.topic import Topic
     from chanx.core.topics.session import TopicSession
     from chanx.kernel.contracts import ChannelLayer
 

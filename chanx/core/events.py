@@ -21,7 +21,7 @@ from chanx.messages.base import BaseMessage
 if TYPE_CHECKING:
     from chanx.kernel.contracts import ChannelLayer
 
-__all__ = ["EVENT_TYPE", "RELAY_TYPE", "CapturedEvent", "EventSender", "EventT"]
+__all__ = ["EVENT_TYPE", "RELAY_TYPE", "TOPIC_TYPE", "CapturedEvent", "EventSender", "EventT"]
 
 EventT = TypeVar("EventT", bound=BaseMessage, default=BaseMessage)
 
@@ -29,6 +29,8 @@ EVENT_TYPE = "chanx.event"
 """Layer message type of an event: `{"type": EVENT_TYPE, "event": {...}}`."""
 RELAY_TYPE = "chanx.relay"
 """Layer message type of a `broadcast_message` relay (a frame encoded once by the sender)."""
+TOPIC_TYPE = "chanx.topic"
+"""Layer message type of a topic push (served by the consumer's topic session)."""
 
 
 @dataclass(frozen=True, slots=True)

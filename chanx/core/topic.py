@@ -25,7 +25,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from chanx.core import sync
-from chanx.core.events import EventT, dump_event
+from chanx.core.events import TOPIC_TYPE, EventT, dump_event
 from chanx.core.topics.envelope import ENVELOPE_VERSION, add_envelope, json_push
 from chanx.layers.base import MAX_NAME_LENGTH
 from chanx.layers.topics import topic_store_for
@@ -37,9 +37,6 @@ if TYPE_CHECKING:
     from chanx.kernel.contracts import ChannelLayer
 
 __all__ = ["TOPIC_TYPE", "Topic", "current_ref"]
-
-TOPIC_TYPE = "chanx.topic"
-"""Layer message type of a topic push."""
 
 current_ref: ContextVar[Any] = ContextVar("chanx_topic_ref", default=None)
 """The `ref` of the client frame being served (each frame runs in its own context)."""

@@ -28,13 +28,13 @@ from chanx.layers.exceptions import ChannelFull, LayerClosed
 from chanx.layers.home_loop import HomeLoop, on_home_loop
 from chanx.layers.memory_channel import LocalChannel, pace
 from chanx.layers.memory_groups import GroupTable
-from chanx.layers.memory_topics import MemoryTopicStore
 
 if TYPE_CHECKING:
     import re
     from collections.abc import Mapping
 
     from chanx.layers.base import ChannelListener
+    from chanx.layers.memory_topics import MemoryTopicStore
 
 __all__ = ["InMemoryChannelLayer"]
 
@@ -90,6 +90,8 @@ class InMemoryChannelLayer(BaseChannelLayer):
     def topic_store(self) -> MemoryTopicStore:
         """Offsets, history and presence of topics served through this layer."""
         if self._topic_store is None:
+            from chanx.layers.memory_topics import MemoryTopicStore  # only layers with topics
+
             self._topic_store = MemoryTopicStore()
         return self._topic_store
 
