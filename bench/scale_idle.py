@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("idle", "RSS at start and per idle connection")
     group.add_argument(
         "--idle-servers",
-        default="raw,upstream,chanx,chanx-baseline",
+        default="raw,upstream,chanx,chanx-installed,chanx-baseline",
         help="comma-separated; chanx-baseline needs $CHANX_BENCH_BASELINE",
     )
     group.add_argument("--idle-sizes", default="5000,10000", help="connection counts, ascending")

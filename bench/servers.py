@@ -42,6 +42,13 @@ def _upstream_python() -> Path:
     return upstream_env.ensure()
 
 
+def _installed_python() -> Path:
+    """The interpreter of the venv holding this checkout installed from its wheel."""
+    import installed_env
+
+    return installed_env.ensure()
+
+
 _BASELINE_SET = os.environ.get("CHANX_BENCH_BASELINE", "")
 # Resolved here: servers run with apps/ as their working directory.
 BASELINE = str(Path(_BASELINE_SET).resolve()) if _BASELINE_SET else ""
@@ -129,6 +136,12 @@ FANOUT_SERVERS: dict[str, ServerSpec] = {
             description="upstream chanx 2.13 (fast-channels in-memory layer)",
         ),
         ServerSpec("chanx", "chanx_fanout:app", main_python, description="chanx (this repo)"),
+        ServerSpec(
+            "chanx-installed",
+            "chanx_fanout:app",
+            _installed_python,
+            description="chanx (this repo) installed from its wheel, no plugins",
+        ),
         ServerSpec(
             "chanx-baseline",
             "chanx_fanout:app",
