@@ -20,11 +20,13 @@ def server_names(option: str, section: str) -> list[str]:
     if unknown:
         known = ", ".join(servers.FANOUT_SERVERS)
         raise SystemExit(f"--{section}-servers: unknown {', '.join(unknown)} (known: {known})")
-    if "chanx-baseline" in names and not servers.BASELINE:
-        print(
-            f"bench: {section}: CHANX_BENCH_BASELINE unset; chanx-baseline skipped", file=sys.stderr
-        )
-        names.remove("chanx-baseline")
+    for baseline in ("chanx-baseline", "chanx-baseline-redis"):
+        if baseline in names and not servers.BASELINE:
+            print(
+                f"bench: {section}: CHANX_BENCH_BASELINE unset; {baseline} skipped",
+                file=sys.stderr,
+            )
+            names.remove(baseline)
     return names
 
 

@@ -149,6 +149,29 @@ FANOUT_SERVERS: dict[str, ServerSpec] = {
             env={"PYTHONPATH": baseline_pythonpath(BASELINE)},
             description=f"chanx at {BASELINE or '$CHANX_BENCH_BASELINE (unset)'}",
         ),
+        *(  # the same room on chanx's Redis layer (apps/workers_room), one uvicorn worker
+            ServerSpec(
+                name,
+                "workers_room:app",
+                main_python,
+                env={
+                    **extra,
+                    "BENCH_REDIS_URL": os.environ.get(
+                        "BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"
+                    ),
+                    "BENCH_PREFIX": f"bench-fanout-{os.getpid()}-{name}",
+                },
+                description=f"{description} on its Redis layer",
+            )
+            for name, extra, description in (
+                ("chanx-redis", {}, "chanx (this repo)"),
+                (
+                    "chanx-baseline-redis",
+                    {"PYTHONPATH": baseline_pythonpath(BASELINE)},
+                    f"chanx at {BASELINE or '$CHANX_BENCH_BASELINE (unset)'}",
+                ),
+            )
+        ),
         *(  # chanx on Django Channels, one server per CHANNEL_LAYERS backend (apps/django_site)
             ServerSpec(
                 f"django-{layer}",

@@ -111,8 +111,9 @@ async def serve(consumer: BaseConsumer[Any], receive: Receive, send: Send) -> No
         if consumer.channel_layer is not None and consumer.channel_name:
             if _listens(consumer.channel_layer):
                 inbox = _inbox(consumer, serve_layer, observer is None)
-                inbox.open()
-            else:
+                if not inbox.open():  # the layer serves this channel to receive() only
+                    inbox = None
+            if inbox is None:
                 layer_task = asyncio.create_task(_layer_worker(consumer, serve_layer))
         if session is not None:
             await session.open()
@@ -201,7 +202,8 @@ async def _drain_until_disconnect(receive: Receive) -> int:
 
 
 def _listens(layer: Any) -> bool:
-    """Whether `layer` hands a channel's messages to a listener (no task waiting on it)."""
+    """Whether `layer` can hand a channel's messages to a listener (no task waiting on it);
+    its `listen` says whether it does for a given channel."""
     return callable(getattr(layer, "listen", None)) and callable(
         getattr(layer, "receive_nowait", None)
     )

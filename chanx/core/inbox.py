@@ -42,9 +42,9 @@ still running), or False (it needs `serve`)."""
 
 
 class ListeningLayer(Protocol):
-    """A layer that hands a channel's messages to a listener (the in-memory layer does)."""
+    """A layer that can hand a channel's messages to a listener (in-memory and Redis do)."""
 
-    def listen(self, channel: str, listener: ChannelListener) -> None: ...
+    def listen(self, channel: str, listener: ChannelListener) -> bool: ...
 
     def unlisten(self, channel: str, listener: ChannelListener) -> None: ...
 
@@ -81,14 +81,22 @@ class LayerInbox:
         self._busy: asyncio.Task[None] | None = None
         self._closed = False
 
-    def open(self) -> None:
-        """Start taking the channel's messages (and serve any that queued before)."""
+    def open(self) -> bool:
+        """Start taking the channel's messages (and serve any that queued before).
+
+        Returns:
+            False if the layer does not offer this channel's messages to a listener (the
+            caller receives them with a task instead); True otherwise, a closed layer included.
+        """
         try:
-            self._layer.listen(self._channel, self)
+            if not self._layer.listen(self._channel, self):
+                self._closed = True
+                return False
         except LayerClosed:
             self.layer_closed()
-            return
+            return True
         self._take_queued()
+        return True
 
     async def close(self) -> None:
         """Stop listening; cancel the message in progress and wait until it has stopped."""

@@ -126,10 +126,13 @@ def validate_message(message: object) -> dict[str, Any]:
 class ChannelListener(Protocol):
     """A receiver that a process-local layer hands messages to instead of a waiting task.
 
-    `InMemoryChannelLayer.listen(channel, listener)` offers every message sent to the channel
-    while nothing is queued there; a listener that is busy declines, and the layer queues the
-    message (capacity, expiry and drops as for any receiver) until the listener takes it with
-    `receive_nowait`. A listener declining a message must take the queue later.
+    A layer's `listen(channel, listener)` returns whether it will offer the channel's
+    messages to the listener (`InMemoryChannelLayer`: always; the Redis layer: for the
+    channels of its own process, on the loop that serves them). From then on it offers every
+    message sent to the channel while nothing is queued there; a listener that is busy
+    declines, and the layer queues the message (capacity, expiry and drops as for any
+    receiver) until the listener takes it with `receive_nowait`. A listener declining a
+    message must take the queue later.
     """
 
     def offer(self, message: dict[str, Any]) -> bool:

@@ -180,15 +180,16 @@ class InMemoryChannelLayer(BaseChannelLayer):
             return None
         return state.take(self.clock(), self.stats) if state.queue else None
 
-    def listen(self, channel: str, listener: ChannelListener) -> None:
+    def listen(self, channel: str, listener: ChannelListener) -> bool:
         """Offer messages sent to `channel` to `listener` (see `ChannelListener`), from now on
-        on this event loop. A task waiting in `receive` still comes first; `LayerClosed` once
-        closed."""
+        on this event loop; always True here. A task waiting in `receive` still comes first;
+        `LayerClosed` once closed."""
         validate_channel_name(channel)
         self._check_open()
         self._home.claim()
         state = self._channels.get(channel) or self._new_state(channel)
         state.listener = listener
+        return True
 
     def unlisten(self, channel: str, listener: ChannelListener) -> None:
         """Stop offering `channel`'s messages to `listener` (a no-op if it is not listening)."""

@@ -191,8 +191,27 @@ async def test_opening_on_a_closed_layer_serves_nothing(caplog: pytest.LogCaptur
     inbox = LayerInbox(layer, channel, consumer.serve, consumer.quick, "C")
     await layer.close()
     with caplog.at_level(logging.INFO, logger="chanx.consumer"):
-        inbox.open()
+        assert inbox.open() is True  # handled: no receiving task is needed either
     assert "channel layer closed; events stop" in caplog.text
+    await inbox.close()
+
+
+class ReceiveOnly(InMemoryChannelLayer):
+    """A layer that serves some channels to `receive()` only (the Redis layer: list channels)."""
+
+    def listen(self, channel: str, listener: Any) -> bool:
+        return False
+
+
+async def test_a_layer_that_declines_the_channel_leaves_it_to_receive() -> None:
+    consumer = Consumer()
+    layer = ReceiveOnly()
+    channel = await layer.new_channel()
+    inbox = LayerInbox(layer, channel, consumer.serve, consumer.quick, "C")
+    assert inbox.open() is False
+    await layer.send(channel, msg(1))
+    assert consumer.quick_served == consumer.served == []  # the inbox takes nothing
+    assert (await layer.receive(channel))["n"] == 1
     await inbox.close()
 
 

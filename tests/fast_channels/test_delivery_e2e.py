@@ -24,6 +24,7 @@ from chanx.core.connection import Connection
 from chanx.core.decorators import event_handler, ws_handler
 from chanx.core.process import state
 from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
+from chanx.layers import InMemoryChannelLayer, configure_layers, get_channel_layer
 from chanx.messages.base import BaseMessage
 from chanx.testing.server import LiveServer
 from tests.raw_clients import never_reading_client
@@ -270,3 +271,24 @@ async def test_a_member_that_never_reads_is_aborted_and_the_others_get_every_rel
         finally:
             stuck.close()
             await leave(members)
+
+
+class ReceiveOnlyLayer(InMemoryChannelLayer):
+    """Declines every listener, as the Redis layer does for channels it cannot offer."""
+
+    def listen(self, channel: str, listener: Any) -> bool:
+        return False
+
+
+async def test_a_layer_that_declines_listeners_still_delivers_through_receive(
+    stage: LiveServer,
+) -> None:
+    configure_layers({"default": {"BACKEND": f"{__name__}.ReceiveOnlyLayer"}})
+    members = await join(stage, 3)
+    try:
+        await members[0].send(json.dumps({"action": "shout", "payload": 7}))
+        for ws in members:
+            assert await payloads(ws, 1) == [7]
+        assert isinstance(get_channel_layer(), ReceiveOnlyLayer)
+    finally:
+        await leave(members)

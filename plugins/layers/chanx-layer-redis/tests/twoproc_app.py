@@ -19,13 +19,13 @@ from typing import Any, ClassVar, Literal
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
 from chanx.core.decorators import event_handler, ws_handler
 from chanx.fast_channels.lifespan import shutdown
 from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
-from chanx.layers import close_layers, configure_layers
+from chanx.layers import close_layers, configure_layers, get_channel_layer
 from chanx.messages.base import BaseMessage
 
 configure_layers(
@@ -108,8 +108,24 @@ def poke_room(request: Request) -> PlainTextResponse:
     return PlainTextResponse("sent")
 
 
+async def receivers(request: Request) -> JSONResponse:
+    """How this process receives its connections' layer messages: tasks parked in the
+    layer's ``receive`` (one per connection on a layer without listeners) and channels whose
+    messages the layer hands to a listener."""
+    coroutines = [getattr(task.get_coro(), "__qualname__", "") for task in asyncio.all_tasks()]
+    parked = coroutines.count("_layer_worker")
+    home = getattr(get_channel_layer(), "_home", None)
+    local: dict[str, Any] = home.local._channels if home is not None else {}
+    listening = sum(1 for state in local.values() if state.listener is not None)
+    return JSONResponse({"parked": parked, "listening": listening})
+
+
 app = Starlette(
-    routes=[WebSocketRoute("/ws", Room.as_asgi()), Route("/poke", poke_room)],
+    routes=[
+        WebSocketRoute("/ws", Room.as_asgi()),
+        Route("/poke", poke_room),
+        Route("/receivers", receivers),
+    ],
     lifespan=lifespan,
 )
 

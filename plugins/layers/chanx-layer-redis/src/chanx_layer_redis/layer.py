@@ -39,6 +39,8 @@ from chanx_layer_redis.topics import RedisTopicStore
 if TYPE_CHECKING:
     import re
 
+    from chanx.layers.base import ChannelListener
+
 __all__ = ["RedisChannelLayer", "RedisLayerStats", "RedisUnavailable"]
 
 
@@ -230,6 +232,42 @@ class RedisChannelLayer(ProcessSide):
             f"Channel {channel!r} belongs to another process's layer; a process can only "
             "receive on channels its own layer's new_channel() created."
         )
+
+    def listen(self, channel: str, listener: ChannelListener) -> bool:
+        """Offer `channel`'s messages to `listener` instead of a task waiting in `receive`.
+
+        Only for a channel of this process, on the loop that serves it (where `new_channel`
+        made it): messages for it, from this process or through Redis, are offered to the
+        listener inside the call that delivers them (see `ChannelListener`). For any other
+        channel it returns False and the caller receives as usual.
+
+        Raises:
+            LayerClosed: The layer was closed.
+        """
+        self._check_open()
+        home = self._home
+        head, bang, _ = channel.partition("!")
+        if home is None or not bang or not head.endswith(self._pid):
+            return False
+        if home.loop is not asyncio.get_running_loop():
+            return False
+        return home.local.listen(channel, listener)
+
+    def unlisten(self, channel: str, listener: ChannelListener) -> None:
+        """Stop offering `channel`'s messages to `listener` (a no-op if it is not listening)."""
+        home = self._home
+        if home is not None:
+            home.local.unlisten(channel, listener)
+
+    def receive_nowait(self, channel: str) -> dict[str, Any] | None:
+        """The next message queued on a listened channel of this process, or None.
+
+        Raises:
+            LayerClosed: The layer was closed.
+        """
+        self._check_open()
+        home = self._home
+        return home.local.receive_nowait(channel) if home is not None else None
 
     async def group_add(self, group: str, channel: str) -> None:
         """Add a channel of this process to `group` and make sure the process is subscribed.
