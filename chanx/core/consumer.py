@@ -32,7 +32,7 @@ from chanx.core.failures import error_frame, log_failure
 from chanx.core.groups import default_groups, target_groups
 from chanx.core.limits import ConnectionLimits
 from chanx.core.observe import instrument, resolve_observers
-from chanx.core.plan import ConsumerPlan, compile_plan
+from chanx.core.plan import PLAN_ATTRIBUTES, ConsumerPlan, compile_plan
 from chanx.core.resolve import resolve_authenticator, resolve_formatters
 from chanx.messages.base import BaseMessage
 from chanx.messages.outgoing import CompleteMessage
@@ -173,7 +173,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
     def check_overrides(cls, overrides: Mapping[str, Any]) -> None:
         """Reject `as_asgi(**overrides)` names that are unknown or shape the compiled plan."""
         for key in overrides:
-            if key in _PLAN_ATTRIBUTES:
+            if key in PLAN_ATTRIBUTES:
                 raise TypeError(
                     f"{cls.__qualname__}.as_asgi({key}=...): {key} shapes the compiled plan; "
                     f"set it on a subclass instead."
@@ -340,7 +340,7 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
         kind = message.get("type")
         plan = self._plan
         if kind == RELAY_TYPE:
-            if message.get("exclude") != self.channel_name or not self.channel_name:
+            if not self._excluded_from(message):
                 if message.get("wire") == plan.codec.wire_id:
                     await self._send_frame(message["frame"])
                 else:
@@ -371,9 +371,14 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
         True when served, the task still sending it if the send suspended, else False."""
         if message.get("type") != RELAY_TYPE or message.get("wire") != self._plan.codec.wire_id:
             return False
-        if message.get("exclude") == self.channel_name:
+        if self._excluded_from(message):
             return True
         return self.connection.send_now(message["frame"])
+
+    def _excluded_from(self, message: dict[str, Any]) -> bool:
+        """Whether this connection sent the relay and excluded itself from it."""
+        name = self.channel_name
+        return bool(name) and message.get("exclude") == name
 
     def _log_frame(self, direction: str, frame: str | bytes, message: BaseMessage | None) -> None:
         action = getattr(message, self._plan.discriminator_field, None) if message else None
@@ -383,24 +388,5 @@ class BaseConsumer(ConnectionLimits, EventSender[EventT]):
         logger.debug("%s %s frame=%r", self._plan.consumer, direction, frame)
 
 
-_PLAN_ATTRIBUTES = frozenset(
-    {
-        "formatters",
-        "camelize",
-        "discriminator_field",
-        "authenticator_class",
-        "authenticator_options",
-        "passthrough_events",
-        "passthrough_method_prefix",
-        "extra_groups",
-        "emits",
-        "topics",
-        "default_topic",
-        "max_subscriptions",
-        "subscribe_rate",
-        "history_read_limit",
-        "observers",
-    }
-)
 _TEXT = WireCodec()
 _TEXT_COMPLETE = _TEXT.encode(CompleteMessage())

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PASSTHROUGH_ATTR",
+    "PLAN_ATTRIBUTES",
     "ConsumerDefinitionError",
     "ConsumerPlan",
     "EventDecoder",
@@ -58,6 +59,28 @@ __all__ = [
     "compile_plan",
     "snake_case",
 ]
+
+PLAN_ATTRIBUTES = frozenset(
+    {
+        "formatters",
+        "camelize",
+        "discriminator_field",
+        "authenticator_class",
+        "authenticator_options",
+        "passthrough_events",
+        "passthrough_method_prefix",
+        "extra_groups",
+        "emits",
+        "topics",
+        "default_topic",
+        "max_subscriptions",
+        "subscribe_rate",
+        "history_read_limit",
+        "observers",
+    }
+)
+"""Consumer attributes the plan is compiled from: set on a subclass, never per connection
+(`BaseConsumer.check_overrides` refuses them in `as_asgi()`)."""
 
 
 class EventDecoder:
