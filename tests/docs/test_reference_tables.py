@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 from chanx.core.close_codes import CloseCode, should_reconnect
-from chanx.core.consumer import _PLAN_ATTRIBUTES, BaseConsumer
+from chanx.core.consumer import BaseConsumer
+from chanx.core.plan import PLAN_ATTRIBUTES
 from chanx.messages.outgoing import ErrorPayload
 
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
@@ -40,7 +41,7 @@ def test_configuration_table_lists_every_attribute_with_its_default() -> None:
     documented = {unquote(name): ast.literal_eval(unquote(default)) for name, default, _ in rows}
     assert documented == attributes
     plan_only = {unquote(name) for name, _, meaning in rows if meaning.startswith("*plan*")}
-    assert plan_only == _PLAN_ATTRIBUTES
+    assert plan_only == PLAN_ATTRIBUTES
 
 
 def test_close_code_table_matches_close_codes() -> None:
