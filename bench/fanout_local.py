@@ -35,54 +35,11 @@ from urllib.parse import urlsplit
 
 import report
 import servers
+from tally import BURST_BASE, Tally, shout
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = servers.BASELINE
 SPECS = servers.FANOUT_SERVERS  # chanx, chanx-baseline, raw, upstream, and chanx on Django
-TEXT = "hello everyone in the room"
-BURST_BASE = 1_000_000  # burst sequence numbers start here, apart from the closed loop's
-
-
-def shout(seq: int) -> str:
-    return json.dumps({"action": "shout", "payload": {"seq": seq, "text": TEXT}})
-
-
-class Tally:
-    """Deliveries per sequence number, delivery latencies, and closes seen by the members."""
-
-    def __init__(self, members: int) -> None:
-        self.members = members
-        self.sent_ns: dict[int, int] = {}
-        self.counts: dict[int, int] = {}
-        self.done: dict[int, asyncio.Event] = {}
-        self.latencies_ns: list[int] = []
-        self.member_ns = [0] * members  # each member's closed-loop latency total
-        self.member_count = [0] * members
-        self.burst_received = 0
-        self.last_delivery = 0.0
-        self.closes: list[str] = []
-
-    async def read(self, ws: Any, member: int) -> None:
-        from websockets.exceptions import ConnectionClosed
-
-        clock = time.perf_counter_ns
-        try:
-            async for frame in ws:
-                now = clock()
-                seq = json.loads(frame)["payload"]["seq"]
-                self.last_delivery = time.monotonic()
-                if seq >= BURST_BASE:
-                    self.burst_received += 1
-                    continue
-                latency = now - self.sent_ns[seq]
-                self.latencies_ns.append(latency)
-                self.member_ns[member] += latency
-                self.member_count[member] += 1
-                self.counts[seq] = count = self.counts.get(seq, 0) + 1
-                if count == self.members:
-                    self.done[seq].set()
-        except ConnectionClosed as exc:
-            self.closes.append(f"{exc.rcvd.code if exc.rcvd else 'none'}")
 
 
 def _cpu(process: Any) -> float:
@@ -116,13 +73,12 @@ async def client(args: argparse.Namespace) -> dict[str, Any]:
         seq, measured_from, cpu0, started = 0, 0, 0.0, 0.0
         for index in range(args.warmup + args.broadcasts):
             if index == args.warmup:
-                tally.latencies_ns.clear()
+                tally.measuring = True
                 measured_from, cpu0, started = seq, _cpu(server), time.perf_counter()
-            tally.done[seq] = asyncio.Event()
-            tally.sent_ns[seq] = time.perf_counter_ns()
+            done = tally.expect(seq)
             await sender.send(shout(seq))
             try:
-                await asyncio.wait_for(tally.done[seq].wait(), args.stall)
+                await asyncio.wait_for(done.wait(), args.stall)
             except TimeoutError:
                 result["timeouts"] += 1
             seq += 1
@@ -130,7 +86,7 @@ async def client(args: argparse.Namespace) -> dict[str, Any]:
         elapsed = time.perf_counter() - started
         deliveries = sum(tally.counts.get(s, 0) for s in range(measured_from, seq))
         latencies = sorted(tally.latencies_ns)
-        means = [t / n / 1e6 for t, n in zip(tally.member_ns, tally.member_count, strict=True) if n]
+        means = [sum(lat) / len(lat) / 1e6 for lat in tally.member_latencies if lat]
         result.update(
             broadcasts=args.broadcasts,
             deliveries=deliveries,

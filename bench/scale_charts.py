@@ -5,13 +5,16 @@
 
 Generic over sections: for every section in the file and every metric it declares, one SVG
 `docs/images/scale-<section>-<metric>.svg` with a group of bars per workload and a bar per
-server, each labelled with its value (a missing value is labelled "n/a"). The output is
-deterministic: no date, fixed element ids, servers and workloads in the file's order.
+server, each labelled with its value. A chart shows only the workloads, and in each workload
+only the servers, that measured its metric (no empty "n/a" bars); each server of a section
+has a colour of its own, the same in all the section's charts. The output is deterministic:
+no date, fixed element ids, servers and workloads in the file's order.
 """
 
 from __future__ import annotations
 
 import argparse
+import colorsys
 import json
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,16 @@ SERVER_LABELS = {
     "chanx-baseline": "chanx (baseline)",
 }
 COLORS = {"raw": "#9e9e9e", "upstream": "#ef6c00", "chanx": "#3f51b5", "chanx-baseline": "#9fa8da"}
-PALETTE = ["#00897b", "#8d6e63", "#c2185b", "#689f38"]
+PALETTE = [
+    "#00897b",
+    "#8d6e63",
+    "#c2185b",
+    "#689f38",
+    "#fbc02d",
+    "#0288d1",
+    "#7b1fa2",
+    "#455a64",
+]
 
 
 def ordered(items: list[str]) -> list[str]:
@@ -33,10 +45,8 @@ def ordered(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def label(value: float | None) -> str:
+def label(value: float) -> str:
     """A bar's label: three significant figures or so, thousands separated."""
-    if value is None:
-        return "n/a"
     if value == 0:
         return "0"
     if abs(value) >= 100:
@@ -46,21 +56,53 @@ def label(value: float | None) -> str:
 
 def series(
     rows: list[dict[str, Any]], metric: str
-) -> tuple[list[str], dict[str, list[float | None]]]:
-    """The workloads, and per server its value for each workload (None where it has none)."""
-    workloads = ordered([row["workload"] for row in rows])
-    names = ordered([row["server"] for row in rows])
-    values: dict[str, list[float | None]] = {name: [None] * len(workloads) for name in names}
-    for row in rows:
-        value = row.get(metric)
-        values[row["server"]][workloads.index(row["workload"])] = (
-            None if value is None else float(value)
-        )
+) -> tuple[list[str], dict[str, dict[int, float]]]:
+    """The workloads that measured `metric`, and per server its value by workload index.
+
+    A server is listed only if it measured `metric` somewhere, and holds only the workloads
+    where it did, so no bar stands for a missing value.
+    """
+    measured = [row for row in rows if row.get(metric) is not None]
+    workloads = ordered([row["workload"] for row in measured])
+    values: dict[str, dict[int, float]] = {}
+    for row in measured:
+        values.setdefault(row["server"], {})[workloads.index(row["workload"])] = float(row[metric])
     return workloads, values
 
 
-def color(name: str, index: int) -> str:
-    return COLORS.get(name, PALETTE[index % len(PALETTE)])
+def colors(names: list[str]) -> dict[str, str]:
+    """A colour per server, none shared: a known server's own, else the next free one.
+
+    Free colours come from the palette, then, should it run out, from evenly spaced hues.
+    """
+    chosen = {name: COLORS[name] for name in names if name in COLORS}
+    spare = [c for c in PALETTE if c not in chosen.values()]
+    unknown = [name for name in names if name not in chosen]
+    missing = len(unknown) - len(spare)
+    for extra in range(missing):
+        red, green, blue = colorsys.hsv_to_rgb(extra / missing, 0.6, 0.75)
+        spare.append(f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}")
+    chosen.update(zip(unknown, spare, strict=False))
+    return {name: chosen[name] for name in names}
+
+
+def groups(workloads: list[str], values: dict[str, dict[int, float]]) -> list[list[str]]:
+    """Per workload, the servers that measured it, in the file's order."""
+    return [
+        [name for name, bars in values.items() if index in bars] for index in range(len(workloads))
+    ]
+
+
+def positions(members: list[list[str]], width: float) -> dict[str, list[float]]:
+    """Per server, the x position of each of its bars, by workload.
+
+    Each workload's group holds its servers side by side, centred on the workload's tick.
+    """
+    placed: dict[str, list[float]] = {}
+    for index, group in enumerate(members):
+        for slot, name in enumerate(group):
+            placed.setdefault(name, []).append(index + (slot - (len(group) - 1) / 2) * width)
+    return placed
 
 
 def draw(section: str, result: dict[str, Any], metric: str, title: str, out: Path) -> None:
@@ -72,21 +114,23 @@ def draw(section: str, result: dict[str, Any], metric: str, title: str, out: Pat
 
     plt.rcParams.update({"svg.hashsalt": "chanx-scale", "svg.fonttype": "path", "font.size": 9})
     workloads, values = series(result["rows"], metric)
-    fig, axis = plt.subplots(figsize=(1.2 + 1.6 * len(workloads) * max(len(values), 2) / 2, 3.2))
-    width = 0.8 / len(values)
-    top = max((v for vs in values.values() for v in vs if v is not None), default=0.0)
-    for number, (name, numbers) in enumerate(values.items()):
-        offset = (number - (len(values) - 1) / 2) * width
-        positions = [i + offset for i in range(len(workloads))]
-        heights = [0.0 if v is None else v for v in numbers]
+    members = groups(workloads, values)
+    widest = max(len(group) for group in members)
+    fig, axis = plt.subplots(figsize=(1.2 + 1.6 * len(workloads) * max(widest, 2) / 2, 3.2))
+    width = 0.8 / widest  # every bar as wide as in the fullest group
+    placed = positions(members, width)
+    palette = colors(ordered([row["server"] for row in result["rows"]]))  # same in every chart
+    top = max(v for bars in values.values() for v in bars.values())
+    for name, bars in values.items():
+        heights = [bars[index] for index in sorted(bars)]
         drawn = axis.bar(
-            positions,
+            placed[name],
             heights,
             width,
             label=SERVER_LABELS.get(name, name),
-            color=color(name, number),
+            color=palette[name],
         )
-        axis.bar_label(drawn, labels=[label(v) for v in numbers], padding=2, fontsize=7)
+        axis.bar_label(drawn, labels=[label(v) for v in heights], padding=2, fontsize=7)
     axis.set_xticks(range(len(workloads)), workloads)
     axis.set_ylim(0, top * 1.25 if top > 0 else 1)
     axis.set_yticks([])  # each bar carries its value

@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import resource
 import statistics
 import sys
@@ -22,15 +21,9 @@ import time
 from typing import Any
 
 import leanws
+from tally import BURST_BASE, Tally, shout
 
-TEXT = "hello everyone in the room"
-BURST_BASE = 1_000_000  # burst sequence numbers start here, apart from the closed loop's
-SEQ = re.compile(rb'"seq":\s*(\d+)')
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def shout(seq: int) -> str:
-    return json.dumps({"action": "shout", "payload": {"seq": seq, "text": TEXT}})
 
 
 def rss_kib(pid: int) -> int:
@@ -108,41 +101,6 @@ async def idle(args: argparse.Namespace) -> dict[str, Any]:
     return {"rss_before_kib": before, "steps": steps, "close_codes": sorted(codes)}
 
 
-class Tally:
-    """What the members received: per broadcast counts, arrival ranks and latencies."""
-
-    def __init__(self, members: int) -> None:
-        self.members = members
-        self.sent_ns: dict[int, int] = {}
-        self.counts: dict[int, int] = {}
-        self.done: dict[int, asyncio.Event] = {}
-        self.latencies_ns: list[int] = []
-        self.member_latencies: list[list[int]] = [[] for _ in range(members)]
-        self.member_ranks: list[list[int]] = [[] for _ in range(members)]
-        self.measuring = False
-        self.burst_received = 0
-        self.last_delivery = 0.0
-
-    def on_message(self, ws: leanws.LeanWebSocket, data: bytes) -> None:
-        now = time.perf_counter_ns()
-        found = SEQ.search(data)
-        if found is None:
-            return
-        seq = int(found.group(1))
-        self.last_delivery = time.monotonic()
-        if seq >= BURST_BASE:
-            self.burst_received += 1
-            return
-        self.counts[seq] = count = self.counts.get(seq, 0) + 1
-        if self.measuring:
-            latency = now - self.sent_ns[seq]
-            self.latencies_ns.append(latency)
-            self.member_latencies[ws.index].append(latency)
-            self.member_ranks[ws.index].append(count)
-        if count == self.members:
-            self.done[seq].set()
-
-
 def percentile_ms(ordered: list[int], fraction: float) -> float | None:
     if not ordered:
         return None
@@ -182,13 +140,12 @@ async def closed_loop(
         left = args.cap - (time.monotonic() - started)
         if left <= 0:
             break
-        tally.done[seq] = asyncio.Event()
-        tally.sent_ns[seq] = time.perf_counter_ns()
+        done = tally.expect(seq)
         sender.send_text(shout(seq))
         sent = seq + 1
         try:
             async with asyncio.timeout(min(args.stall, left)):
-                await tally.done[seq].wait()
+                await done.wait()
         except TimeoutError:
             timeouts += 1
     tally.measuring = False

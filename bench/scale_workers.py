@@ -42,7 +42,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import servers  # noqa: E402
-from fanout_local import BURST_BASE, Tally, shout  # noqa: E402
+from tally import BURST_BASE, Tally, shout  # noqa: E402
 
 APPS = {"uvicorn": "workers_room:app", "daphne": "workers_django:application"}
 METRICS = {
@@ -217,11 +217,10 @@ def _spread(pids: list[int], port: int) -> list[int]:
 async def _probe(tally: Tally, sender: Any, seq: int, stall: float) -> int:
     """Shout until one shout reaches every member (all joined the room); the next seq."""
     for _ in range(30):
-        tally.done[seq] = asyncio.Event()
-        tally.sent_ns[seq] = time.perf_counter_ns()
+        done = tally.expect(seq)
         await sender.send(shout(seq))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(tally.done[seq].wait(), stall)
+            await asyncio.wait_for(done.wait(), stall)
             return seq + 1
         seq += 1
     raise RuntimeError("the members never all joined the room")
@@ -242,7 +241,7 @@ async def client(options: argparse.Namespace) -> dict[str, Any]:
             batch = min(100, options.members - len(sockets))
             opening = (connect(options.url, compression=None, max_queue=None) for _ in range(batch))
             sockets += await asyncio.gather(*opening)
-    readers = [asyncio.create_task(tally.read(ws)) for ws in sockets]
+    readers = [asyncio.create_task(tally.read(ws, member)) for member, ws in enumerate(sockets)]
     port = urlsplit(options.url).port or 80
     result: dict[str, Any] = {"spread": _spread([w.pid for w in workers], port)}
     result["least_loaded_share"] = min(result["spread"]) / max(sum(result["spread"]), 1)
@@ -253,13 +252,12 @@ async def client(options: argparse.Namespace) -> dict[str, Any]:
         cpu0 = 0.0
         for _ in range(options.warmup + options.broadcasts):
             if seq == measured_from:
-                tally.latencies_ns.clear()
+                tally.measuring = True
                 cpu0 = _cpu(workers)
-            tally.done[seq] = asyncio.Event()
-            tally.sent_ns[seq] = time.perf_counter_ns()
+            done = tally.expect(seq)
             await sender.send(shout(seq))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(tally.done[seq].wait(), options.stall)
+                await asyncio.wait_for(done.wait(), options.stall)
             seq += 1
         closed = sum(tally.counts.get(s, 0) for s in range(measured_from, seq))
         latencies = sorted(tally.latencies_ns)

@@ -178,7 +178,8 @@ def test_the_committed_scale_charts_show_the_charted_run() -> None:
     for section, result in data["sections"].items():
         for metric in result["metrics"]:
             svg = charts.IMAGES / f"scale-{section}-{metric.replace('_', '-')}.svg"
-            shown = {charts.label(row.get(metric)) for row in result["rows"]}
+            values = [row.get(metric) for row in result["rows"]]
+            shown = {charts.label(value) for value in values if value is not None}
             assert shown <= svg_labels(svg), svg.name
         assert f"images/scale-{section}-" in page
 
@@ -191,3 +192,64 @@ def test_the_chart_script_redraws_the_same_charts(tmp_path: Path) -> None:
     assert written
     for path in written:
         assert path.read_bytes() == (charts.IMAGES / path.name).read_bytes(), path.name
+
+
+def legend_colours(svg: str) -> list[tuple[str, str]]:
+    """(server label, fill colour) of each legend entry of a chart."""
+    legend = svg[svg.index('<g id="legend_1">') :]
+    entry = r'fill: (#[0-9a-f]{6})"/>\s*</g>\s*<g id="text_\d+">\s*<!-- (.*?) -->'
+    return [(name, colour) for colour, name in re.findall(entry, legend)]
+
+
+@pytest.mark.usefixtures("bench_path")
+def test_a_chart_has_a_bar_for_each_measured_value_and_no_other() -> None:
+    charts = bench_module("scale_charts")
+    for section, result in json.loads(CHARTED.read_text())["sections"].items():
+        for metric in result["metrics"]:
+            workloads, values = charts.series(result["rows"], metric)
+            bars = {
+                (workloads[index], server): value
+                for server, by_workload in values.items()
+                for index, value in by_workload.items()
+            }
+            measured = {
+                (row["workload"], row["server"]): float(row[metric])
+                for row in result["rows"]
+                if row.get(metric) is not None
+            }
+            assert bars == measured, f"{section} {metric}"
+            placed = charts.positions(charts.groups(workloads, values), 0.1)
+            assert {server: len(xs) for server, xs in placed.items()} == {
+                server: len(by_workload) for server, by_workload in values.items()
+            }
+            every_x = [x for xs in placed.values() for x in xs]
+            assert len(set(every_x)) == len(every_x), f"{section} {metric}: bars overlap"
+
+
+@pytest.mark.usefixtures("bench_path")
+def test_every_server_of_a_section_has_its_own_colour() -> None:
+    charts = bench_module("scale_charts")
+    for result in json.loads(CHARTED.read_text())["sections"].values():
+        servers = charts.ordered([row["server"] for row in result["rows"]])
+        palette = charts.colors(servers)
+        assert list(palette) == servers
+        assert len(set(palette.values())) == len(servers)
+    many = ["chanx", "raw", *(f"server {n}" for n in range(3 * len(charts.PALETTE)))]
+    assert len(set(charts.colors(many).values())) == len(many)
+    assert charts.colors(many)["chanx"] == charts.COLORS["chanx"]
+
+
+@pytest.mark.usefixtures("bench_path")
+def test_drawn_charts_show_no_missing_value_and_no_shared_colour(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="bench/scale_charts.py needs the bench group")
+    charts = bench_module("scale_charts")
+    data = json.loads(CHARTED.read_text())
+    written = charts.draw_all(data, tmp_path)
+    assert any(path.name.startswith("scale-django-") for path in written)
+    for path in written:
+        svg = path.read_text()
+        assert "n/a" not in svg_labels(path), path.name
+        legend = legend_colours(svg)
+        assert legend, path.name
+        colours = [colour for _, colour in legend]
+        assert len(set(colours)) == len(colours), f"{path.name}: {legend}"

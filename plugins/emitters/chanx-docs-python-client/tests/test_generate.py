@@ -3,61 +3,27 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import zipfile
-from importlib.resources import files as resource_files
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import pytest
-from chanx_docs_python_client.emitter import RUNTIME_MODULES
 
 from chanx.asyncapi import get_emitter
 from chanx.asyncapi.asyncapi3 import to_asyncapi3
-from chanx.asyncapi.clients import MANIFEST, ClientEmitter
+from chanx.asyncapi.clients import MANIFEST
 from chanx.asyncapi.load import model_from_asyncapi
 from chanx.cli import main
-
-SNAPSHOTS = Path(__file__).parent / "snapshots"
-UPDATE = os.environ.get("CHANX_UPDATE_SNAPSHOTS") == "1"
+from tests.client_emitters import GeneratedClientContract
 
 
-def test_the_emitter_is_registered_as_a_client_emitter() -> None:
-    emitter = get_emitter("python-client")
-    assert isinstance(emitter, ClientEmitter)
-    assert (emitter.language, emitter.media_type) == ("python", "application/zip")
-
-
-def test_generated_sources_match_the_snapshot(generated_files: dict[str, str]) -> None:
-    """Fails when generated code changes; rerun with CHANX_UPDATE_SNAPSHOTS=1 to accept."""
-    generated = {
-        path: text
-        for path, text in generated_files.items()
-        if path.rpartition("/")[2] not in RUNTIME_MODULES
-    }
-    if UPDATE:
-        for old in SNAPSHOTS.rglob("*.snap"):
-            old.unlink()
-        for path, text in generated.items():
-            target = SNAPSHOTS / (path + ".snap")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-    stored = {
-        str(p.relative_to(SNAPSHOTS)).removesuffix(".snap"): p.read_text(encoding="utf-8")
-        for p in SNAPSHOTS.rglob("*.snap")
-    }
-    assert sorted(stored) == sorted(generated)
-    for path, text in generated.items():
-        assert stored[path] == text, f"{path} changed; CHANX_UPDATE_SNAPSHOTS=1 accepts it"
-
-
-def test_the_runtime_is_copied_verbatim(generated_files: dict[str, str]) -> None:
-    runtime = resource_files("chanx_docs_python_client.runtime")
-    for name in RUNTIME_MODULES:
-        assert generated_files[f"fixture_client/{name}"] == runtime.joinpath(name).read_text()
+class TestGenerated(GeneratedClientContract):
+    emitter_name = "python-client"
+    language = "python"
+    snapshots = Path(__file__).parent / "snapshots"
 
 
 def test_the_archive_is_byte_identical_and_holds_the_files(fixture_model: Any) -> None:

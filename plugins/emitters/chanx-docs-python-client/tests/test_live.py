@@ -59,7 +59,7 @@ async def test_a_broadcast_reaches_the_room_through_async_for(
         )
         received = await next_of(bob, room.ChatNotificationMessage)
         await eve.request(room.PingMessage(), timeout=10)
-        assert eve._queue.empty()  # nothing from another room arrived before the pong
+        assert eve._inbox.empty()  # nothing from another room arrived before the pong
     assert received.payload == room.ChatPayload(user_name="ann", message="hey")
 
 

@@ -1,25 +1,32 @@
-"""The fixture application, its generated TypeScript client compiled with tsc, and Node."""
+"""The generated client compiled by tsc, Node and Chromium.
+
+Shared fixtures (the fixture app, its model, the generated files): tests/client_emitters.py.
+"""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from chanx.asyncapi import build_api_model, get_emitter
 from chanx.asyncapi.clients import write_files
+from tests.client_emitters import (
+    PACKAGE,
+    fixture_app_module,
+    fixture_model,
+    generated_files,
+    uvicorn_process,
+)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "client_fixtures"
+__all__ = ["fixture_app_module", "fixture_model", "generated_files", "uvicorn_process"]
+
 NODE_DIR = Path(__file__).parent / "node"
 TSC = NODE_DIR / "node_modules" / ".bin" / "tsc"
-PACKAGE = "fixture_client"
 REQUIRED = os.environ.get("CHANX_REQUIRE_DOCS_TOOLS") == "1"
 TSC_FLAGS = [
     "--strict",
@@ -43,40 +50,10 @@ def missing_tool(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _fixtures() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("chanx_client_fixtures", FIXTURES / "__init__.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
-def uvicorn_process() -> Any:
-    """`client_fixtures.start_uvicorn` and `free_port`: the fixture app in its own process."""
-    return _fixtures()
-
-
-@pytest.fixture(scope="session")
-def fixture_app_module() -> ModuleType:
-    """`client_fixtures/app.py`: the consumers the clients talk to."""
-    module: ModuleType = _fixtures().load_app_module()
-    return module
-
-
-@pytest.fixture(scope="session")
-def fixture_model(fixture_app_module: ModuleType) -> Any:
-    """The API model of the fixture application."""
-    return build_api_model(fixture_app_module.app, title="fixture", version="1.0.0")
-
-
-@pytest.fixture(scope="session")
-def generated_files(fixture_model: Any) -> dict[str, str]:
-    """The TypeScript client of the fixture application, as files."""
-    emitter: Any = get_emitter("typescript-client")
-    files: dict[str, str] = emitter.files(fixture_model, package=PACKAGE)
-    return files
+def emitter_name() -> str:
+    """The emitter under test."""
+    return "typescript-client"
 
 
 def tsc(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 from chanx.asyncapi import get_emitter
 from chanx.asyncapi.asyncapi3 import to_asyncapi3
-from chanx.asyncapi.clients import ClientEmitter
 from chanx.asyncapi.load import model_from_asyncapi
 from chanx.cli import main
-
-SNAPSHOTS = Path(__file__).parent / "snapshots"
-UPDATE = os.environ.get("CHANX_UPDATE_SNAPSHOTS") == "1"
+from tests.client_emitters import GeneratedClientContract
 
 
-def test_the_emitter_is_registered_as_a_client_emitter() -> None:
-    emitter = get_emitter("typescript-client")
-    assert isinstance(emitter, ClientEmitter)
-    assert (emitter.language, emitter.media_type) == ("typescript", "application/zip")
-
-
-def test_generated_sources_match_the_snapshot(generated_files: dict[str, str]) -> None:
-    """Fails when generated code changes; rerun with CHANX_UPDATE_SNAPSHOTS=1 to accept."""
-    runtime = ("/runtime.ts", "/msgpack.ts")
-    generated = {p: t for p, t in generated_files.items() if not p.endswith(runtime)}
-    if UPDATE:
-        for old in SNAPSHOTS.rglob("*.snap"):
-            old.unlink()
-        for path, text in generated.items():
-            target = SNAPSHOTS / (path + ".snap")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-    stored = {
-        str(p.relative_to(SNAPSHOTS)).removesuffix(".snap"): p.read_text(encoding="utf-8")
-        for p in SNAPSHOTS.rglob("*.snap")
-    }
-    assert sorted(stored) == sorted(generated)
-    for path, text in generated.items():
-        assert stored[path] == text, f"{path} changed; CHANX_UPDATE_SNAPSHOTS=1 accepts it"
+class TestGenerated(GeneratedClientContract):
+    emitter_name = "typescript-client"
+    language = "typescript"
+    snapshots = Path(__file__).parent / "snapshots"
 
 
 def test_output_is_deterministic_and_the_same_from_the_document(

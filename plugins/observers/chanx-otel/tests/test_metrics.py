@@ -3,72 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
 
 import pytest
 from chanx_otel import METRICS
-from starlette.applications import Starlette
-from starlette.routing import WebSocketRoute
 
 from chanx import conf
 from chanx.core.authenticator import AuthenticationFailed, BaseAuthenticator
-from chanx.core.decorators import event_handler, ws_handler
-from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
 from chanx.layers import configure_layers, get_channel_layer
-from chanx.messages.base import BaseMessage
-from chanx.testing.communicator import WebsocketCommunicator
 
 from .conftest import Recorded
-
-
-class Ping(BaseMessage):
-    action: Literal["ping"] = "ping"
-
-
-class Pong(BaseMessage):
-    action: Literal["pong"] = "pong"
-
-
-class Boom(BaseMessage):
-    action: Literal["boom"] = "boom"
-
-
-class Hold(BaseMessage):
-    action: Literal["hold"] = "hold"
-
-
-class Nudge(BaseMessage):
-    action: Literal["nudge"] = "nudge"
-
-
-release = asyncio.Event()
-
-
-class Chat(AsyncJsonWebsocketConsumer):
-    observers = ("otel",)
-    groups = ["room"]
-
-    @ws_handler
-    async def handle_ping(self, message: Ping) -> Pong:
-        return Pong()
-
-    @ws_handler
-    async def handle_boom(self, message: Boom) -> None:
-        raise RuntimeError("boom")
-
-    @ws_handler
-    async def handle_hold(self, message: Hold) -> Pong:
-        await release.wait()
-        return Pong()
-
-    @event_handler
-    async def handle_nudge(self, event: Nudge) -> Nudge:
-        return event
-
-
-def client(cls: type = Chat, path: str = "/chat", **kwargs: Any) -> WebsocketCommunicator:
-    app = Starlette(routes=[WebSocketRoute(path, cls.as_asgi())])
-    return WebsocketCommunicator(app, path, **kwargs)
+from .observed_chat import Boom, Chat, Hold, Nudge, Ping, client, release
 
 
 def test_the_metric_table_names_fourteen_instruments() -> None:

@@ -4,80 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Literal
 
 import pytest
 from chanx_otel import TRACE_KEY
 from opentelemetry.trace import SpanKind, StatusCode
-from starlette.applications import Starlette
-from starlette.routing import WebSocketRoute
-
-from chanx.core.decorators import event_handler, ws_handler
-from chanx.fast_channels.websocket import AsyncJsonWebsocketConsumer
-from chanx.messages.base import BaseMessage
-from chanx.testing.communicator import WebsocketCommunicator
 
 from .conftest import Recorded
-
-log = logging.getLogger("tests.chanx_otel")
-
-
-class Ping(BaseMessage):
-    action: Literal["ping"] = "ping"
-
-
-class Pong(BaseMessage):
-    action: Literal["pong"] = "pong"
-
-
-class Boom(BaseMessage):
-    action: Literal["boom"] = "boom"
-
-
-class Leave(BaseMessage):
-    action: Literal["leave"] = "leave"
-
-
-class Shout(BaseMessage):
-    action: Literal["shout"] = "shout"
-
-
-class Nudge(BaseMessage):
-    action: Literal["nudge"] = "nudge"
-
-
-class Chat(AsyncJsonWebsocketConsumer):
-    observers = ("otel",)
-    groups = ["room"]
-
-    @ws_handler
-    async def handle_ping(self, message: Ping) -> Pong:
-        log.warning("handling ping")
-        return Pong()
-
-    @ws_handler
-    async def handle_boom(self, message: Boom) -> None:
-        raise RuntimeError("boom")
-
-    @ws_handler
-    async def handle_leave(self, message: Leave) -> None:
-        await self.close(4000, "bye")
-
-    @ws_handler
-    async def handle_shout(self, message: Shout) -> None:
-        await self.broadcast_message(Pong())
-
-    @event_handler
-    async def handle_nudge(self, event: Nudge) -> Nudge:
-        return event
+from .observed_chat import Boom, Chat, Leave, Nudge, Ping, Shout, client, log
 
 
 class Quiet(Chat):
     observers = ()
-
-
-def client(cls: type = Chat) -> WebsocketCommunicator:
-    return WebsocketCommunicator(Starlette(routes=[WebSocketRoute("/c", cls.as_asgi())]), "/c")
 
 
 async def test_one_server_span_per_frame_named_consumer_action(recorded: Recorded) -> None:

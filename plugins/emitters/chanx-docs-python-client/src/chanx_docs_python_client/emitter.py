@@ -13,7 +13,7 @@ from chanx_docs_python_client.channel import (
 
 __all__ = ["RUNTIME_MODULES", "PythonClientEmitter"]
 
-RUNTIME_MODULES = ("_msgpack.py", "_runtime.py")
+RUNTIME_MODULES = ("_errors.py", "_handshake.py", "_inbox.py", "_msgpack.py", "_runtime.py")
 """Runtime modules copied as they are into every generated package."""
 
 _RUNTIME_EXPORTS = ("Backoff", "ConnectionEnded", "ServerError", "TokenHook", "TokenSource")
