@@ -10,6 +10,7 @@ server stops every worker cleanly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -69,7 +70,7 @@ class Workers:
     def _spawn(self, argv: list[str], out: Any, fd: int | None = None) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             argv, cwd=APPS, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-            pass_fds=() if fd is None else (fd,),
+            pass_fds=() if fd is None else (fd,), start_new_session=True,
         )  # fmt: skip
 
     @property
@@ -102,10 +103,12 @@ class Workers:
             process.wait(timeout)
 
     def stop(self) -> None:
+        """Kill every process of the server, uvicorn's worker children included (they are in
+        the parent's session and outlive it if only the parent is killed)."""
         for process in self.processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait(10)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
 
     def send_news(self, text: str, count: int) -> None:
         """Broadcast `count` news events from a process that serves no connection."""
