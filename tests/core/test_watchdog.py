@@ -228,7 +228,7 @@ async def test_at_shutdown_a_connection_with_a_full_backlog_is_aborted_after_its
     unwatch(connection)
 
 
-async def test_a_stuck_connection_is_left_alone_while_its_transport_is_not_closing(
+async def test_a_stuck_connection_is_left_alone_until_its_transport_closes_and_its_grace_ends(
     server: Server,
 ) -> None:
     open_backlog, _ = await serving(send_timeout=60, blocked=False)
@@ -238,13 +238,19 @@ async def test_a_stuck_connection_is_left_alone_while_its_transport_is_not_closi
     server.closing(open_blocked, closing=False)
     reading, _ = await serving(send_timeout=60, blocked=False)
     server.closing(reading)
-    closing, _ = await serving(send_timeout=0.2)
+    patient, _ = await serving(send_timeout=60, blocked=False)
+    patient.frames = FullBacklog()
+    server.closing(patient)
+    unwatch(patient)
+    watch(patient, send_timeout=0.2, shutdown_grace=60)  # closing, but within its grace
+    closing, _ = await serving(send_timeout=0.2, blocked=False)
     closing.frames = FullBacklog()
     server.closing(closing)
     unwatch(closing)
     watch(closing, send_timeout=0.2, shutdown_grace=0.05)
-    await aborted(closing)
-    for each in (open_backlog, open_blocked, reading):
+    await aborted(closing)  # two ticks at least: past the grace of 0.05 s
+    assert closing.aborted == CloseCode.SERVICE_RESTART
+    for each in (open_backlog, open_blocked, reading, patient):
         assert each.aborted is None
         unwatch(each)
         assert each.task is not None
