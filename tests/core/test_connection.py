@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import MutableMapping
 from typing import Any
@@ -308,3 +309,17 @@ async def test_a_pending_send_through_another_awaitable_is_stamped_for_the_watch
     done.set_result(None)
     await pending
     assert connection.send_since == 0.0
+
+
+async def test_close_moves_a_protocol_code_into_the_application_range_on_daphne() -> None:
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def handle_reply(protocol: object, message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    handle_reply.__module__ = "daphne.server"  # daphne's send: partial(handle_reply, protocol)
+    connection = Connection(functools.partial(handle_reply, object()))
+    connection.state = ConnectionState.OPEN
+    await connection.close(1011, "bug")
+    assert sent == [{"type": "websocket.close", "code": 4011, "reason": "bug"}]
+    assert connection.close_code == 1011
