@@ -132,6 +132,21 @@ def test_a_raising_listener_declines_and_is_logged(caplog: pytest.LogCaptureFixt
 # --- queue, expiry and give-back --------------------------------------------------------------
 
 
+def test_enqueue_returns_the_length_before_the_append() -> None:
+    state = LocalChannel(4)
+    assert state.enqueue(100.0, msg(1)) == 0
+    assert state.enqueue(100.0, msg(2)) == 1
+
+
+def test_take_skips_and_counts_messages_whose_deadline_has_come() -> None:
+    state = LocalChannel(4)
+    state.enqueue(10.0, msg(1))
+    state.enqueue(11.0, msg(2))
+    stats = LayerStats()
+    assert state.take(10.0, stats) == msg(2)  # a deadline equal to now has passed
+    assert (stats.expired, stats.delivered, state.taken) == (1, 1, 1)
+
+
 def test_purge_discards_messages_whose_deadline_has_come() -> None:
     state = LocalChannel(4)
     state.enqueue(10.0, msg(1))
@@ -199,14 +214,14 @@ async def test_only_cancelled_waiters_means_nobody_was_woken() -> None:
 
 
 async def receiving(state: LocalChannel, every: int = 1) -> asyncio.Task[None]:
-    """A receiver that takes one message every `every` loop turns."""
+    """A receiver that takes one message at once, then one every `every` loop turns."""
 
     async def run() -> None:
         stats = LayerStats()
         while True:
+            state.take(0.0, stats)
             for _ in range(every):
                 await asyncio.sleep(0)
-            state.take(0.0, stats)
 
     return asyncio.get_running_loop().create_task(run())
 
@@ -222,11 +237,11 @@ async def test_pace_returns_once_the_channel_drains_to_a_quarter() -> None:
 
 async def test_pace_waits_for_a_slow_receiver_that_keeps_progressing() -> None:
     state = filled(16, 12)
-    receiver = await receiving(state, every=STALL_TURNS - 1)
+    receiver = await receiving(state, every=STALL_TURNS)
     await pace(state)
     receiver.cancel()
     assert len(state.queue or ()) == 4
-    assert state.stalled_at == -1  # never idle for STALL_TURNS turns in a row
+    assert state.stalled_at == -1  # idle for STALL_TURNS - 1 turns at most, never STALL_TURNS
 
 
 async def test_pace_marks_a_receiver_that_takes_nothing_as_stalled() -> None:
