@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -248,3 +250,76 @@ async def test_send_now_raises_what_the_server_send_raises_besides_a_departure()
         connection.send_now("x")
     assert connection.send_since == 0.0
     assert connection.state is ConnectionState.OPEN
+
+
+class ChatConsumer:
+    """Names the connection's consumer in log records."""
+
+
+async def test_each_frame_dropped_for_a_departed_client_is_logged_with_the_consumer(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    transport = Transport()
+    connection = Connection(transport, ChatConsumer())
+    await connection.accept()
+    transport.gate = asyncio.Event()
+    suspended = connection.send_now("lost later")
+    assert isinstance(suspended, asyncio.Task)
+    with caplog.at_level(logging.DEBUG, logger="chanx.consumer"):
+        transport.fail = ConnectionResetError("gone")
+        transport.gate.set()
+        await suspended
+        connection.state = ConnectionState.OPEN
+        transport.gate = None
+        assert connection.send_now("lost at once") is True
+        connection.state = ConnectionState.OPEN
+        await connection.send("lost in send")
+    assert [r.getMessage() for r in caplog.records] == [
+        "ChatConsumer: a frame to a disconnected client was dropped"
+    ] * 3
+
+
+async def test_a_suspended_send_now_is_stamped_before_its_task_runs() -> None:
+    transport = Transport()
+    connection = Connection(transport)
+    await connection.accept()
+    transport.gate = asyncio.Event()
+    pending = connection.send_now("slow")
+    assert isinstance(pending, asyncio.Task)
+    stamped = connection.send_since
+    assert stamped > 0.0
+    await asyncio.sleep(0)
+    assert connection.send_since == stamped  # the task keeps the time the send started
+    transport.gate.set()
+    await pending
+
+
+async def test_a_pending_send_through_another_awaitable_is_stamped_for_the_watchdog() -> None:
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def future_send(message: MutableMapping[str, Any]) -> asyncio.Future[None]:
+        return done
+
+    connection = Connection(future_send)
+    connection.state = ConnectionState.OPEN
+    pending = connection.send_now("via a future")
+    assert isinstance(pending, asyncio.Task)
+    await asyncio.sleep(0)
+    assert connection.send_since > 0.0
+    done.set_result(None)
+    await pending
+    assert connection.send_since == 0.0
+
+
+async def test_close_moves_a_protocol_code_into_the_application_range_on_daphne() -> None:
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def handle_reply(protocol: object, message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    handle_reply.__module__ = "daphne.server"  # daphne's send: partial(handle_reply, protocol)
+    connection = Connection(functools.partial(handle_reply, object()))
+    connection.state = ConnectionState.OPEN
+    await connection.close(1011, "bug")
+    assert sent == [{"type": "websocket.close", "code": 4011, "reason": "bug"}]
+    assert connection.close_code == 1011

@@ -245,3 +245,37 @@ async def test_a_suspended_send_that_fails_is_logged_and_the_queue_still_served(
     assert "serving a channel-layer message failed" in caplog.text
     assert consumer.quick_served == [2]
     await inbox.close()
+
+
+async def test_a_failed_suspended_send_is_logged_with_its_consumer_and_exception(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    consumer = Consumer()
+    consumer.send_gate = asyncio.Event()
+    consumer.fail_later = 1
+    layer, _, inbox = await inbox_for(consumer)
+    with caplog.at_level(logging.ERROR, logger="chanx.consumer"):
+        await layer.group_send("room", msg(1))
+        consumer.send_gate.set()
+        await settle()
+    (record,) = caplog.records
+    assert record.getMessage() == "C: serving a channel-layer message failed"
+    assert record.exc_info is not None
+    assert record.exc_info[0] is RuntimeError
+    assert str(record.exc_info[1]) == "server send bug after a wait"
+    assert record.exc_info[2] is not None
+    await inbox.close()
+
+
+async def test_the_layer_closing_is_logged_once_with_the_consumers_name(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    consumer = Consumer()
+    layer, _, inbox = await inbox_for(consumer)
+    with caplog.at_level(logging.INFO, logger="chanx.consumer"):
+        await layer.close()
+        inbox.layer_closed()
+    assert [r.getMessage() for r in caplog.records] == [
+        "C: channel layer closed; events stop for this connection"
+    ]
+    await inbox.close()

@@ -351,3 +351,180 @@ def test_channel_capacity_uses_the_first_matching_pattern() -> None:
     assert layer.get_capacity("ws.connect") == 20
     assert layer.get_capacity("other") == 3
     assert repr(layer) == "InMemoryChannelLayer(capacity=7, expiry=60, group_expiry=86400)"
+
+
+# --- counters on each delivery path --------------------------------------------------------
+
+
+async def test_each_hand_off_to_a_waiting_receiver_counts_one_sent_and_delivered() -> None:
+    layer = make()
+    channel = await layer.new_channel()
+    for n in range(2):
+        receiving = asyncio.create_task(layer.receive(channel))
+        await asyncio.sleep(0)
+        await layer.send(channel, msg(n=n))
+        assert await receiving == msg(n=n)
+    assert (layer.stats.sent, layer.stats.delivered) == (2, 2)
+
+
+async def test_each_send_taken_by_a_listener_counts_one_sent_and_delivered() -> None:
+    class Taker:
+        def __init__(self) -> None:
+            self.took: list[dict[str, Any]] = []
+
+        def offer(self, message: dict[str, Any]) -> bool:
+            self.took.append(message)
+            return True
+
+        def layer_closed(self) -> None:
+            pass
+
+    layer = make()
+    channel = await layer.new_channel()
+    taker = Taker()
+    layer.listen(channel, taker)
+    for n in range(2):
+        await layer.send(channel, msg(n=n))
+    assert taker.took == [msg(n=0), msg(n=1)]
+    assert (layer.stats.sent, layer.stats.delivered) == (2, 2)
+
+
+async def test_a_send_at_capacity_discards_and_counts_expired_messages_between_sweeps(
+    clock: FakeClock,
+) -> None:
+    layer = make(clock, capacity=1, expiry=40)  # sweeps every 30 s, expiry 40 s
+    stale, channel = await layer.new_channel(), await layer.new_channel()
+    await layer.send(stale, msg(n="stale"))
+    await layer.send(channel, msg(n=0))
+    clock.now += 41
+    assert layer.receive_nowait(stale) is None  # expired on receive: counted
+    assert layer.stats.expired == 1
+    layer._next_sweep = clock.now + 10  # no sweep during the next send
+    await layer.send(channel, msg(n=1))  # full, but its message expired: room again
+    assert layer.stats.expired == 2
+    assert layer.receive_nowait(channel) == msg(n=1)
+
+
+async def test_expired_messages_are_counted_by_the_periodic_sweep_not_on_every_send(
+    clock: FakeClock,
+) -> None:
+    layer = make(clock, expiry=5)  # sweeps every 5 s
+    early, late = await layer.new_channel(), await layer.new_channel()
+    clock.now += 4
+    await layer.send(early, msg(n="early"))  # expires at +9
+    clock.now += 1
+    await layer.send(late, msg(n="late"))  # +5: the first sweep, nothing expired yet
+    clock.now += 4.5
+    await layer.send(late, msg(n="later"))  # +9.5: `early` expired, but no sweep is due
+    assert layer.stats.expired == 0
+    assert early in layer._channels
+    clock.now += 1
+    await layer.send(late, msg(n="last"))  # +10.5: the next sweep
+    assert layer.stats.expired == 2  # `early` and the first message on `late`
+    assert early not in layer._channels
+
+
+async def test_a_sweep_adds_to_the_expired_count(clock: FakeClock) -> None:
+    layer = make(clock, expiry=5)
+    a, b = await layer.new_channel(), await layer.new_channel()
+    await layer.send(a, msg())
+    await layer.send(b, msg())
+    clock.now += 6
+    assert layer.receive_nowait(a) is None  # counted on receive
+    await layer.send(a, msg())  # the sweep counts b's
+    assert layer.stats.expired == 2
+
+
+# --- flush -------------------------------------------------------------------------------------
+
+
+async def test_a_listened_channel_queues_again_after_a_flush() -> None:
+    class Busy:
+        def offer(self, message: dict[str, Any]) -> bool:
+            return False
+
+        def layer_closed(self) -> None:
+            pass
+
+    layer = make()
+    channel = await layer.new_channel()
+    layer.listen(channel, Busy())
+    await layer.send(channel, msg(n=0))
+    await layer.flush()
+    assert layer.receive_nowait(channel) is None
+    await layer.send(channel, msg(n=1))
+    assert layer.receive_nowait(channel) == msg(n=1)
+
+
+# --- several receivers on one channel ----------------------------------------------------------
+
+
+async def test_receivers_waiting_on_one_channel_get_messages_in_the_order_they_came() -> None:
+    layer = make()
+    channel = await layer.new_channel()
+    first = asyncio.create_task(layer.receive(channel))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(layer.receive(channel))
+    await asyncio.sleep(0)
+    await layer.send(channel, msg(n=1))
+    await layer.send(channel, msg(n=2))
+    assert (await first, await second) == (msg(n=1), msg(n=2))
+
+
+async def test_cancelling_one_of_two_waiting_receivers_keeps_the_other_waiting() -> None:
+    layer = make()
+    channel = await layer.new_channel()
+    leaving = asyncio.create_task(layer.receive(channel))
+    staying = asyncio.create_task(layer.receive(channel))
+    await asyncio.sleep(0)
+    leaving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+    await layer.send(channel, msg(n=1))
+    async with asyncio.timeout(1):
+        assert await staying == msg(n=1)
+
+
+async def test_a_send_before_a_cancelled_receiver_ran_skips_it_and_queues() -> None:
+    layer = make()
+    channel = await layer.new_channel()
+    leaving = asyncio.create_task(layer.receive(channel))
+    await asyncio.sleep(0)
+    leaving.cancel()  # its wait is cancelled; the task has not run yet
+    await layer.send(channel, msg(n=1))
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+    assert layer.receive_nowait(channel) == msg(n=1)
+
+
+async def test_a_message_handed_to_a_receiver_cancelled_after_a_sweep_is_given_back(
+    clock: FakeClock,
+) -> None:
+    layer = make(clock, expiry=5)
+    channel = await layer.new_channel()
+    unlucky = asyncio.create_task(layer.receive(channel))
+    await asyncio.sleep(0)
+    await layer.send(channel, msg(n=1))  # handed over; the channel now looks idle
+    clock.now += 6
+    await layer.send(await layer.new_channel(), msg())  # the sweep forgets it
+    assert channel not in layer._channels
+    unlucky.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await unlucky
+    assert layer.receive_nowait(channel) == msg(n=1)
+    clock.now += 4.9
+    await layer.send(channel, msg(n=2))
+    assert layer.stats.expired == 0  # given back with a fresh expiry
+
+
+async def test_a_message_handed_to_a_receiver_cancelled_after_close_is_not_kept() -> None:
+    layer = make()
+    channel = await layer.new_channel()
+    unlucky = asyncio.create_task(layer.receive(channel))
+    await asyncio.sleep(0)
+    await layer.send(channel, msg(n=1))
+    await layer.close()
+    unlucky.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await unlucky
+    assert layer._channels == {}
