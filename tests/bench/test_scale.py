@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench"
-CHARTED = BENCH / "results" / "scale-after-2026-11-30.json"  # the run the charts show
+CHARTED = BENCH / "results" / "scale-final-2026-11-30.json"  # the run the charts show
 
 
 @pytest.fixture(scope="module")
