@@ -122,10 +122,8 @@ class Connection:
                 await self._send({"type": "websocket.send", "text": frame})
             else:
                 await self._send({"type": "websocket.send", "bytes": frame})
-        except OSError:  # the client left (ASGI servers raise an OSError, e.g. uvicorn's
-            # ClientDisconnected): expected, not an error of the application
-            self.mark_closed()
-            logger.debug("%s: a frame to a disconnected client was dropped", _name(self))
+        except OSError:
+            self._client_left()
         finally:
             self.send_since = 0.0
 
@@ -163,8 +161,7 @@ class Connection:
             return True
         except OSError:
             self.send_since = 0.0
-            self.mark_closed()
-            logger.debug("%s: a frame to a disconnected client was dropped", _name(self))
+            self._client_left()
             return True
         except BaseException:
             self.send_since = 0.0
@@ -177,10 +174,15 @@ class Connection:
         try:
             await sending
         except OSError:
-            self.mark_closed()
-            logger.debug("%s: a frame to a disconnected client was dropped", _name(self))
+            self._client_left()
         finally:
             self.send_since = 0.0
+
+    def _client_left(self) -> None:
+        """A send failed because the client left (ASGI servers raise an OSError, e.g.
+        uvicorn's ClientDisconnected): expected, not an error of the application."""
+        self.mark_closed()
+        logger.debug("%s: a frame to a disconnected client was dropped", _name(self))
 
     async def close(self, code: int = CloseCode.NORMAL, reason: str = "") -> None:
         """Close the connection (once); nothing is sent after this."""

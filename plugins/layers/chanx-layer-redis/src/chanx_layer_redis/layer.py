@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     import re
 
     from chanx.layers.base import ChannelListener
+    from chanx_layer_redis.home import Home
 
 __all__ = ["RedisChannelLayer", "RedisLayerStats", "RedisUnavailable"]
 
@@ -210,12 +211,21 @@ class RedisChannelLayer(ProcessSide):
             LayerClosed: The layer was closed before or while waiting.
             ValueError: The channel belongs to another process.
         """
-        home = self._home
-        if home is not None and home.waited and isinstance(channel, str):
-            head, bang, _ = channel.partition("!")
-            if bang and head.endswith(self._pid) and asyncio.get_running_loop() is home.loop:
-                return home.local.receive(channel)  # it validates the name
+        home = self._served_here(channel)
+        if home is not None and home.waited:
+            return home.local.receive(channel)  # it validates the name
         return self._receive(channel)
+
+    def _served_here(self, channel: str) -> Home | None:
+        """The home of `channel` if it is a channel of this process and the running loop is
+        the one serving it (where its messages are received or offered); else None."""
+        home = self._home
+        if home is None or not isinstance(channel, str):
+            return None
+        head, bang, _ = channel.partition("!")
+        if bang and head.endswith(self._pid) and asyncio.get_running_loop() is home.loop:
+            return home
+        return None
 
     async def _receive(self, channel: str) -> dict[str, Any]:
         """`receive` before the reader started, for list channels, and for errors."""
@@ -245,13 +255,8 @@ class RedisChannelLayer(ProcessSide):
             LayerClosed: The layer was closed.
         """
         self._check_open()
-        home = self._home
-        head, bang, _ = channel.partition("!")
-        if home is None or not bang or not head.endswith(self._pid):
-            return False
-        if home.loop is not asyncio.get_running_loop():
-            return False
-        return home.local.listen(channel, listener)
+        home = self._served_here(channel)
+        return home is not None and home.local.listen(channel, listener)
 
     def unlisten(self, channel: str, listener: ChannelListener) -> None:
         """Stop offering `channel`'s messages to `listener` (a no-op if it is not listening)."""
